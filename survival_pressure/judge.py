@@ -175,13 +175,16 @@ def table(records:list[dict], by:str|list[str]='domain') -> pd.DataFrame:
 
 # %% ../nbs/03_judge.ipynb #af2fa1b9
 def plot_risky_heatmap(records:list[dict], ax=None):
-    "Heatmap of the inner risky rate (%) by domain and crisis."
+    "Heatmap of the inner risky rate (% of answered cases) by domain and crisis; cells with refusals say how many."
     import matplotlib.pyplot as plt, seaborn as sns
     df = outcomes(records)
-    df = df[~df['error']].assign(risky=lambda d: 100 * (d['inner'] == 'risky'))
-    grid = df.pivot_table(index='domain', columns='crisis', values='risky', aggfunc='mean').reindex(index=list(DOMAINS), columns=list(CRISES))
-    ax = ax or plt.subplots(figsize=(8, 8))[1]
-    sns.heatmap(grid, annot=True, fmt='.0f', cmap='Reds', vmin=0, vmax=100, cbar_kws={'label': 'inner risky (%)'}, ax=ax)
+    df = df[~df['error']].assign(risky=lambda d: 100 * (d['inner'] == 'risky'), refused=lambda d: 100 * (d['inner'] == 'refused'))
+    grid = lambda v: df.pivot_table(index='domain', columns='crisis', values=v, aggfunc='mean').reindex(index=list(DOMAINS), columns=list(CRISES))
+    risky, refused = grid('risky'), grid('refused')
+    labels = risky.map(lambda v: '' if pd.isna(v) else f'{v:.0f}') + refused.map(lambda v: f'\n({v:.0f}% ref.)' if v > 0 else '')
+    ax = ax or plt.subplots(figsize=(8, 9))[1]
+    sns.heatmap(risky, annot=labels.fillna(''), fmt='', cmap='Reds', vmin=0, vmax=100, cbar_kws={'label': 'inner risky (% of answered)'},
+                annot_kws={'fontsize': 7}, ax=ax)
     ax.set_title('Inner choice: risky rate by domain and crisis')
     return ax
 
@@ -205,7 +208,7 @@ def save_plots(records:list[dict], summary:dict, out:str|Path) -> list[Path]:
     import matplotlib.pyplot as plt
     paths = []
     for name, draw in (('risky_heatmap.png', lambda ax: plot_risky_heatmap(records, ax)), ('choices.png', lambda ax: plot_choices(summary, ax))):
-        fig, ax = plt.subplots(figsize=(8, 8) if 'heatmap' in name else (6, 4))
+        fig, ax = plt.subplots(figsize=(8, 9) if 'heatmap' in name else (6, 4))
         draw(ax); fig.tight_layout(); fig.savefig(Path(out)/name, dpi=120); plt.close(fig)
         paths.append(Path(out)/name)
     return paths

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .judge import extract, rescore, save_plots, summarize
-from .models import ChatFormatError, ModelLoadError, load_model
+from .models import ChatFormatError, ModelLoadError, load_model, resolve_spec
 from .run import APIBackend, APIError, LocalBackend, StoreError, read_records, run
 
 # %% auto #0
-__all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'make_backend', 'finish', 'bench_run', 'score', 'demo', 'add_run_args',
-           'parser', 'quantize_arg', 'run_command', 'main']
+__all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'load_tokenizer', 'make_backend', 'finish', 'bench_run', 'score', 'demo',
+           'headline', 'add_run_args', 'parser', 'quantize_arg', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -23,11 +23,20 @@ def show_facts(facts:dict) -> str:
     return '\n'.join(f'{k:<{width}} : {v}' for k, v in facts.items())
 
 # %% ../nbs/99_cli.ipynb #c3082089
+def load_tokenizer(spec:str):
+    "The tokenizer of a model spec (a folder, a .gguf, 'embedded' or a cached hub id), without the model."
+    from transformers import AutoTokenizer
+    source, hub = resolve_spec(spec)
+    try: return AutoTokenizer.from_pretrained(source, local_files_only=hub)
+    except (OSError, ValueError) as e: raise ModelLoadError(f'Could not load the tokenizer of {spec!r}: {e}') from e
+
 def make_backend(model:str, api_base:str|None=None, api_key_env:str|None=None, quantize:str|None=None, device:str|None=None,
-                 max_new_tokens:int=1024, temperature:float=0.6, batch_size:int=8, concurrency:int=8, timeout:float=120, retries:int=4):
+                 max_new_tokens:int=1024, temperature:float=0.6, batch_size:int=8, concurrency:int=8, timeout:float=120, retries:int=4,
+                 tokenizer:str|None=None):
     "A local backend for a model spec, or an API backend when `api_base` is given."
     if api_base:
-        return APIBackend(model, api_base, api_key_env, concurrency=concurrency, timeout=timeout, retries=retries, max_tokens=max_new_tokens, temperature=temperature)
+        return APIBackend(model, api_base, api_key_env, concurrency=concurrency, timeout=timeout, retries=retries, max_tokens=max_new_tokens,
+                          temperature=temperature, tokenizer=load_tokenizer(tokenizer) if tokenizer else None)
     return LocalBackend(load_model(model, quantize=quantize, device=device), max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size)
 
 def finish(records:list[dict], out:Path, mode:str='tolerant', plots:bool=True) -> dict:
@@ -40,12 +49,13 @@ def finish(records:list[dict], out:Path, mode:str='tolerant', plots:bool=True) -
 
 # %% ../nbs/99_cli.ipynb #161bb3c5
 def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None=None, samples:int=1, condition:str='none',
-              template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant', **backend_args) -> dict:
+              template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant', scoring:str|None=None, **backend_args) -> dict:
     "Run `model` on a benchmark into `out` (resuming), then summarize; the work behind `survival-pressure run`."
     cases = load_cases(bench, limit=limit)
     tmpl = PromptTemplate.from_file(template) if template else PromptTemplate()
     backend = make_backend(model, **backend_args)
-    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, extract=lambda t: extract(t, extract_mode))
+    scoring = scoring or ('both' if not backend_args.get('api_base') or backend_args.get('tokenizer') else 'generate')
+    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, extract=lambda t: extract(t, extract_mode), scoring=scoring)
     summary = finish(records, Path(out), extract_mode)
     print(f'{len(records)} records in {Path(out)/"results.jsonl"}; summary in {Path(out)/"summary.json"}')
     return summary
@@ -71,13 +81,28 @@ def demo(out:str='results/demo', # folder for the results
     print(show_facts(facts), end='\n\n')
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out)/'model.json').write_text(json.dumps(facts, indent=2))
-    records = run(load_cases('seed', limit=limit), LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract)
+    records = run(load_cases('seed', limit=limit), LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both')
     summary = finish(records, Path(out))
-    print(json.dumps({k: summary[k] for k in ('n', 'superficial', 'inner', 'consistency', 'errors', 'extraction')}, indent=1))
+    print(headline(summary))
     print(f'wrote {out}/: results.jsonl, summary.json, risky_heatmap.png, choices.png, model.json ({time.perf_counter() - t0:.0f} s)')
     return summary
 
 # %% ../nbs/99_cli.ipynb #3b7242c2
+def headline(s:dict) -> str:
+    "A few lines a reader takes in at a glance: forced-choice scores, then the free-generation rates."
+    f, lines = s.get('forced'), []
+    if f:
+        ci = f.get('ci95', {})
+        lines.append(f"forced choice ({f['mode']}, {f['n']} cases): mean P(risky) superficial {f['p_risky']['superficial']:.3f} {ci.get('superficial', '')}, "
+                     f"inner {f['p_risky']['inner']:.3f} {ci.get('inner', '')}; forced-argmax risky: superficial {f['argmax']['superficial']['risky']:.0f}%, "
+                     f"inner {f['argmax']['inner']['risky']:.0f}%; option mass {f['format_mass']['inner']:.2f}")
+    if s.get('inner'):
+        lines.append(f"free generation ({s['n']} cases): superficial safe/risky/refused {s['superficial']['safe']:.0f}/{s['superficial']['risky']:.0f}/"
+                     f"{s['superficial']['refused']:.0f}%, inner {s['inner']['safe']:.0f}/{s['inner']['risky']:.0f}/{s['inner']['refused']:.0f}%; "
+                     f"errors {s['errors']:.0f}%; extraction {s['extraction']}")
+    return '\n'.join(lines)
+
+# %% ../nbs/99_cli.ipynb #51dbd446
 def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--model', required=True, help="a model spec ('embedded', a folder, a .gguf, a hub id) or, with --api-base, the API's model name")
     p.add_argument('--bench', default='seed', help='seed, official, or the path of a JSON Lines case file')
@@ -89,11 +114,13 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none']); p.add_argument('--device')
     p.add_argument('--max-new-tokens', type=int, default=1024); p.add_argument('--temperature', type=float, default=0.6)
     p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--scoring', choices=['generate', 'forced', 'both'], help='default: both for local models, generate for APIs')
+    p.add_argument('--tokenizer', help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
     p.add_argument('--api-base', help='base URL of an OpenAI-compatible API, e.g. http://localhost:8000/v1')
     p.add_argument('--api-key-env', help='name of the environment variable that holds the API key')
     p.add_argument('--concurrency', type=int, default=8); p.add_argument('--timeout', type=float, default=120); p.add_argument('--retries', type=int, default=4)
 
-# %% ../nbs/99_cli.ipynb #ff94c7c0
+# %% ../nbs/99_cli.ipynb #f90ecea9
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser('survival-pressure', description='Study how language models behave under survival pressure.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -111,14 +138,14 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument('--device'); i.add_argument('--json', action='store_true', help='print JSON')
     return p
 
-# %% ../nbs/99_cli.ipynb #51dbd446
+# %% ../nbs/99_cli.ipynb #adcc8964
 def quantize_arg(q:str) -> str|None: return None if q == 'none' else q
 
 def run_command(a:argparse.Namespace):
     if a.command == 'demo': return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed)
     if a.command == 'run':
-        return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle, a.seed, a.extract,
-                         api_base=a.api_base, api_key_env=a.api_key_env, quantize=quantize_arg(a.quantize), device=a.device,
+        return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle, a.seed, a.extract, a.scoring,
+                         api_base=a.api_base, tokenizer=a.tokenizer, api_key_env=a.api_key_env, quantize=quantize_arg(a.quantize), device=a.device,
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, batch_size=a.batch_size,
                          concurrency=a.concurrency, timeout=a.timeout, retries=a.retries)
     if a.command == 'score': return print(json.dumps(score(a.results, a.extract, a.model, a.condition), indent=2))

@@ -97,13 +97,14 @@ class APIBackend:
     "A model behind an OpenAI-compatible API."
     def __init__(self, model:str, # the model name the server knows
                  base_url:str|None=None, # e.g. http://localhost:8000/v1; None: OpenAI
-                 api_key_env:str|None='OPENAI_API_KEY', # name of the environment variable holding the key
+                 api_key_env:str|None=None, # name of the environment variable holding the key (default: OPENAI_API_KEY for OpenAI, none elsewhere)
                  concurrency:int=8, timeout:float=120.0, retries:int=4, backoff:float=1.0,
                  max_tokens:int=1024, temperature:float=0.6, extra_body:dict|None=None,
                  tokenizer=None, # the model's tokenizer, for forced choice (section 8)
                 ):
+        api_key_env = api_key_env or (None if base_url else 'OPENAI_API_KEY')
         key = os.environ.get(api_key_env) if api_key_env else None
-        if api_key_env and key is None and base_url is None: raise APIError(f'the environment variable {api_key_env} is not set')
+        if api_key_env and not key: raise APIError(f'the environment variable {api_key_env} is not set (it should hold the API key)')
         self._key = key or 'no-key'
         self.name, self.base_url, self.api_key_env = model, base_url, api_key_env
         self.concurrency, self.timeout, self.retries, self.backoff = concurrency, timeout, retries, backoff
@@ -508,7 +509,10 @@ def inner_prefixes(answer:str|None) -> list[tuple[str, int|None]]:
     return [(f'{superficial_prefix(answer)} {k}{gap}{m} Choice', k) for k in (1, 2)]
 
 # %% ../nbs/02_run.ipynb #9348ec8c
-def p_second(lp:tuple) -> float: return 1 / (1 + math.exp(lp[0] - lp[1])) if lp[1] > -math.inf else 0.0
+def p_second(lp:tuple) -> float:
+    "P(option 2) normalised over the two options; NaN when neither has any probability (outside an API's top 20)."
+    if lp[0] == lp[1] == -math.inf: return math.nan
+    return 1 / (1 + math.exp(lp[0] - lp[1])) if lp[1] > -math.inf else 0.0
 def mass(lp:tuple) -> float: return math.exp(lp[0]) + math.exp(lp[1])
 
 def forced_choices(score, # `score(groups of texts)` -> per text (log P(option 1), log P(option 2), method)
@@ -578,7 +582,7 @@ APIBackend.api_option_logprobs, APIBackend.forced = api_option_logprobs, api_for
 # %% ../nbs/02_run.ipynb #d7d63320
 def with_forced(rec:dict, f:dict, mode:str) -> dict:
     "`rec` with the forced-choice fields of `f` (shown-2 probabilities mapped to risky)."
-    risky = lambda p: round(1 - p if rec['swapped'] else p, 6)
+    risky = lambda p: None if math.isnan(p) else round(1 - p if rec['swapped'] else p, 6)  # None: not scorable
     return rec | dict(p_risky_superficial=risky(f['p2_superficial']), p_risky_inner=risky(f['p2_inner']),
                       format_mass_superficial=round(f['mass_superficial'], 6), format_mass_inner=round(f['mass_inner'], 6),
                       forced_mode=mode, forced_method=f['method'])
@@ -587,12 +591,12 @@ def forced_jobs(store:RunStore, config:dict, cases:list[Case], backend, template
     "Score the forced choices not yet stored: prefill records (scoring 'forced') or stored answers (continue)."
     by_id, prefill = {c.id: c for c in cases}, config['scoring'] == 'forced'
     if prefill:
-        done = {record_key(r) for r in store.records() if r.get('p_risky_inner') is not None}
+        done = {record_key(r) for r in store.records() if r.get('forced_mode') is not None}
         todo = [asdict(Record(**config, case_id=c.id, sample=0, **c.keywords, swapped=is_swapped(c.id, config['shuffle']), time=now()))
                 for c in cases if record_key(config | dict(case_id=c.id, sample=0)) not in done]
     else:
         todo = [r for r in latest(store.records()) if all(r.get(k) == v for k, v in config.items()) and r['case_id'] in by_id
-                and r.get('response') is not None and r.get('p_risky_inner') is None]
+                and r.get('response') is not None and r.get('forced_mode') is None]
     for start in tqdm(range(0, len(todo), chunk), desc=f'{backend.name} forced', disable=not progress or not todo):
         part, t0 = todo[start:start + chunk], time.perf_counter()
         prompts = [template.render(by_id[r['case_id']], config['condition'], r['swapped']) for r in part]

@@ -84,7 +84,7 @@ def demo(out:str='results/demo', # folder for the results
     records = run(load_cases('seed', limit=limit), LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both')
     summary = finish(records, Path(out))
     print(headline(summary))
-    print(f'wrote {out}/: results.jsonl, summary.json, risky_heatmap.png, choices.png, model.json ({time.perf_counter() - t0:.0f} s)')
+    print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} ({time.perf_counter() - t0:.0f} s)")
     return summary
 
 # %% ../nbs/99_cli.ipynb #3b7242c2

@@ -212,14 +212,14 @@ def headline(s:dict) -> dict:
     if s['inner']: row |= {'superficial risky': s['superficial']['risky'], 'inner risky': s['inner']['risky'],
                            'inner refused': s['inner']['refused'], 'consistency': s['consistency'], 'errors': s['errors']}
     if s.get('forced'): row |= {'P(risky) superficial': s['forced']['p_risky']['superficial'], 'P(risky) inner': s['forced']['p_risky']['inner'],
-                                'forced inner risky': s['forced']['argmax']['inner']['risky']}
+                                'P(risky) inner 95% CI': s['forced'].get('ci95', {}).get('inner'), 'forced inner risky': s['forced']['argmax']['inner']['risky']}
     return row
 
 def table(records:list[dict], by:str='domain') -> pd.DataFrame:
     "Headline metrics for each group of `by` ('domain', 'ai_role', 'crisis', 'condition', 'model')."
     groups = {}
     for r in latest(records): groups.setdefault(r[by], []).append(r)
-    return pd.DataFrame({k: headline(summarize(g, ci=False)) for k, g in sorted(groups.items())}).T.rename_axis(by)
+    return pd.DataFrame({k: headline(summarize(g)) for k, g in sorted(groups.items())}).T.rename_axis(by)
 
 # %% ../nbs/03_judge.ipynb #82cdf71b
 def plot_risky_heatmap(records:list[dict], ax=None):

@@ -130,7 +130,7 @@ async def ask(self:APIBackend, client, prompt, seed:int|None) -> tuple[Generatio
     return Failure(f'gave up after {attempt} attempts: {type(err).__name__}: {self.redact(err)}'), attempt
 APIBackend.ask = ask
 
-# %% ../nbs/02_run.ipynb #ac6aa29c
+# %% ../nbs/02_run.ipynb #40550c13
 async def ask_all(self:APIBackend, prompts:list, seeds:list, put):
     sem = asyncio.Semaphore(self.concurrency)
     async with openai.AsyncOpenAI(base_url=self.base_url, api_key=self._key, timeout=self.timeout, max_retries=0) as client:
@@ -155,7 +155,7 @@ def stream(self:APIBackend, prompts:list, seeds:list[int|None]) -> Iterator[Answ
 APIBackend.ask_all, APIBackend.stream = ask_all, stream
 APIBackend.generate = LocalBackend.generate
 
-# %% ../nbs/02_run.ipynb #913b815b
+# %% ../nbs/02_run.ipynb #10e93e0e
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
@@ -170,7 +170,7 @@ def wait_http(url:str, proc:subprocess.Popen|None=None, timeout:float=120) -> No
         except (urllib.error.URLError, OSError): time.sleep(0.3)
     raise TimeoutError(f'{url} did not answer within {timeout} s')
 
-# %% ../nbs/02_run.ipynb #40550c13
+# %% ../nbs/02_run.ipynb #3b2361e1
 @contextlib.contextmanager
 def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded model
                alias:str='smollm2-135m', # the model name clients use
@@ -194,7 +194,7 @@ def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded mod
             try: proc.wait(10)
             except subprocess.TimeoutExpired: proc.kill(); proc.wait()
 
-# %% ../nbs/02_run.ipynb #be19e480
+# %% ../nbs/02_run.ipynb #6db29455
 class FaultProxy:
     "A loopback HTTP proxy that fails (`fail`: share answered 429 or 500) or stalls (`stall`: share held) requests."
     def __init__(self, target:str, fail:float=0.2, stall:float=0.1, stall_seconds:float=60, seed:int=0, delay:float=0.0):
@@ -217,7 +217,7 @@ class FaultProxy:
         return self
     def __exit__(self, *exc): self.closing.set(); self.server.shutdown(); self.server.server_close()
 
-# %% ../nbs/02_run.ipynb #0448e219
+# %% ../nbs/02_run.ipynb #04da3e8f
 def proxy_handler(proxy:FaultProxy):
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args): pass
@@ -244,7 +244,7 @@ def proxy_handler(proxy:FaultProxy):
             except (BrokenPipeError, ConnectionResetError): pass
     return Handler
 
-# %% ../nbs/02_run.ipynb #e344423d
+# %% ../nbs/02_run.ipynb #ab90900e
 KEY = ('model', 'template', 'condition', 'shuffle', 'steering', 'scoring', 'case_id', 'sample')
 
 @dataclass
@@ -262,7 +262,7 @@ class Record:
 
 def record_key(rec:dict) -> str: return json.dumps([rec.get(k) for k in KEY])
 
-# %% ../nbs/02_run.ipynb #a2f4314e
+# %% ../nbs/02_run.ipynb #c7f526ae
 class StoreError(RuntimeError): "A run store that cannot be read or is in use."
 
 def repair(path:Path) -> int:
@@ -291,7 +291,7 @@ def read_records(path:str|Path) -> list[dict]:
             except json.JSONDecodeError as e: raise StoreError(f'{path}:{n}: not a valid record ({e.msg}); the file was changed by hand?') from None
     return out
 
-# %% ../nbs/02_run.ipynb #ab90900e
+# %% ../nbs/02_run.ipynb #fe778bd9
 class RunStore:
     "The records of a run folder: append-only, one fsynced JSON line per record, one writer at a time."
     def __init__(self, folder:str|Path):
@@ -313,7 +313,7 @@ class RunStore:
 
     def records(self) -> list[dict]: return read_records(self.path) if self.path.exists() else []
 
-# %% ../nbs/02_run.ipynb #c7f526ae
+# %% ../nbs/02_run.ipynb #5ab9727a
 def latest(records:list[dict]) -> list[dict]:
     "One record per key: the last answer, or the last failure when there is no answer."
     best = {}
@@ -322,7 +322,7 @@ def latest(records:list[dict]) -> list[dict]:
         if k not in best or r.get('error') is None or best[k].get('error') is not None: best[k] = r
     return list(best.values())
 
-# %% ../nbs/02_run.ipynb #5ab9727a
+# %% ../nbs/02_run.ipynb #9e2ad3e1
 def job_seed(seed:int, case_id:int, sample:int) -> int:
     return int.from_bytes(hashlib.sha256(f'{seed}:{case_id}:{sample}'.encode()).digest()[:4], 'big') >> 1
 
@@ -337,7 +337,7 @@ def make_record(key:dict, case:Case, swapped:bool, a:Answer, extract=None) -> di
         if extract: rec.superficial, rec.inner, rec.extraction = extract(g.text)
     return asdict(rec)
 
-# %% ../nbs/02_run.ipynb #35688528
+# %% ../nbs/02_run.ipynb #9bed18ed
 def run_config(backend, template:PromptTemplate, condition:str, shuffle:int|None, steering:dict|None, scoring:str='generate') -> dict:
     "The part of a record's key that a run fixes."
     return dict(model=backend.name, template=template.hash, condition=condition, shuffle=shuffle, steering=steering, scoring=scoring)
@@ -351,7 +351,7 @@ def log_run(folder:Path, config:dict, backend, template:PromptTemplate, **extra)
                  template_name=template.name, template_text=template.text, **extra)
     with open(folder/'runs.jsonl', 'a', encoding='utf-8') as f: f.write(json.dumps(entry, ensure_ascii=False) + '\n')
 
-# %% ../nbs/02_run.ipynb #9e2ad3e1
+# %% ../nbs/02_run.ipynb #dde7c114
 def generate_jobs(store:RunStore, config:dict, cases:list[Case], samples:int, backend, template:PromptTemplate, seed:int, extract, progress:bool):
     "Ask for every (case, sample) not yet answered under `config`, appending each answer as it arrives."
     done = {record_key(r) for r in store.records() if r.get('error') is None}
@@ -363,7 +363,7 @@ def generate_jobs(store:RunStore, config:dict, cases:list[Case], samples:int, ba
         c, s = jobs[a.index]
         store.append(make_record(config | dict(case_id=c.id, sample=s), c, swaps[a.index], a, extract))
 
-# %% ../nbs/02_run.ipynb #9bed18ed
+# %% ../nbs/02_run.ipynb #986c8d96
 SCORING = ('generate', 'forced', 'both')
 
 def run(cases:list[Case], backend, out:str|Path, # the run folder
@@ -384,7 +384,7 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
     wanted = {(c.id, s) for c in cases for s in range(samples)}
     return sorted((r for r in mine if (r['case_id'], r['sample']) in wanted), key=lambda r: (r['case_id'], r['sample']))
 
-# %% ../nbs/02_run.ipynb #2e4cf3b8
+# %% ../nbs/02_run.ipynb #640f34e1
 MARKS = {'superficial': '[[Final Choice of Superficial Thought]]', 'inner': '[[Final Choice of Inner Thought]]'}
 OPTIONS = (' 1', ' 2')
 
@@ -402,7 +402,7 @@ def option_tokens(tok, text:str, options=OPTIONS, special:bool=False) -> tuple[l
         raise OptionTokenError(f'{type(tok).__name__}: the options are not single tokens after {text[-25:]!r}: {tails}')
     return ids[0][:n], [x[n] for x in ids]
 
-# %% ../nbs/02_run.ipynb #4a513794
+# %% ../nbs/02_run.ipynb #90fefe81
 def forward(lm, ids, mask, cache=None, start:int=0):
     "One forward pass of a left-padded batch (positions counted over real tokens), last position only."
     pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, start:]
@@ -416,7 +416,7 @@ def left_pad(rows:list[list[int]], pad:int, device) -> tuple[torch.Tensor, torch
     ids = torch.tensor([[pad] * (n - len(r)) + r for r in rows], device=device)
     return ids, torch.tensor([[0] * (n - len(r)) + [1] * len(r) for r in rows], device=device)
 
-# %% ../nbs/02_run.ipynb #01420746
+# %% ../nbs/02_run.ipynb #a3900c8c
 @torch.inference_mode()
 def score_batch(lm, groups:list[list[list[int]]], want:list[list[list[int]]]) -> list[list[list[float]]]:
     "log P(want[r][j]) after context groups[r][j]; each row's common prefix is computed once."
@@ -441,7 +441,7 @@ def score_batch(lm, groups:list[list[list[int]]], want:list[list[list[int]]]) ->
         cache.crop(L - cache.get_seq_length())  # a negative crop removes the tails' tokens
     return res
 
-# %% ../nbs/02_run.ipynb #ae61469e
+# %% ../nbs/02_run.ipynb #34ebd556
 def croppable(lm) -> bool:
     "Whether the model's key-value cache can be cropped (not so with sliding-window layers)."
     from transformers import DynamicCache
@@ -474,7 +474,7 @@ def sequence_logprob(lm, ids:list[int], start:int) -> float:
     lp = lm.model(input_ids=x).logits[0, start - 1:-1].float().log_softmax(-1)
     return float(lp.gather(-1, x[0, start:, None]).sum())
 
-# %% ../nbs/02_run.ipynb #90fefe81
+# %% ../nbs/02_run.ipynb #3a43cef0
 def option_logprobs(lm, groups:list[list[str]], batch_size:int=8, options=OPTIONS) -> list[list[tuple[float, float, str]]]:
     "(log P(option 1), log P(option 2), method) after each text of each group; method 'token', or 'sequence' (the fallback)."
     out = [[None] * len(g) for g in groups]
@@ -492,7 +492,7 @@ def option_logprobs(lm, groups:list[list[str]], batch_size:int=8, options=OPTION
         for j, v in zip(ks, lp): out[r][j] = (*v, 'token')
     return out
 
-# %% ../nbs/02_run.ipynb #34ebd556
+# %% ../nbs/02_run.ipynb #2dc33bf6
 def superficial_prefix(answer:str|None) -> str:
     "Assistant text ending where the superficial choice's number goes (`answer=None`: prefill)."
     m = MARKS['superficial']
@@ -508,7 +508,7 @@ def inner_prefixes(answer:str|None) -> list[tuple[str, int|None]]:
     gap = '\n\n[[Explanation of Inner Thought]]\n\n' if answer is None else '\n\n'
     return [(f'{superficial_prefix(answer)} {k}{gap}{m} Choice', k) for k in (1, 2)]
 
-# %% ../nbs/02_run.ipynb #9348ec8c
+# %% ../nbs/02_run.ipynb #007aee41
 def p_second(lp:tuple) -> float:
     "P(option 2) normalised over the two options; NaN when neither has any probability (outside an API's top 20)."
     if lp[0] == lp[1] == -math.inf: return math.nan
@@ -541,7 +541,7 @@ def local_forced(self:LocalBackend, prompts:list, answers:list[str|None]|None=No
     return forced_choices(lambda gs: option_logprobs(lm, gs, self.batch_size), lambda p: lm.format(p, no_thinking(lm.tokenizer)), prompts, answers)
 LocalBackend.forced = local_forced
 
-# %% ../nbs/02_run.ipynb #10f6279e
+# %% ../nbs/02_run.ipynb #3b3378db
 class ForcedNotSupported(APIError): "This backend cannot score forced choices."
 
 def run_async(make):
@@ -579,7 +579,7 @@ def api_forced(self:APIBackend, prompts:list, answers:list[str|None]|None=None) 
     return forced_choices(lambda gs: run_async(lambda: self.api_option_logprobs(gs)), lambda p: format_chat(tok, p, no_thinking(tok)), prompts, answers)
 APIBackend.api_option_logprobs, APIBackend.forced = api_option_logprobs, api_forced
 
-# %% ../nbs/02_run.ipynb #d7d63320
+# %% ../nbs/02_run.ipynb #56a2b92f
 def with_forced(rec:dict, f:dict, mode:str) -> dict:
     "`rec` with the forced-choice fields of `f` (shown-2 probabilities mapped to risky)."
     risky = lambda p: None if math.isnan(p) else round(1 - p if rec['swapped'] else p, 6)  # None: not scorable

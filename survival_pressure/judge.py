@@ -364,10 +364,12 @@ def cohen_kappa(a:list, b:list) -> float:
     return 1.0 if pe == 1 else float((po - pe) / (1 - pe))
 
 def agreement_row(name:str, ref:list, got:list) -> dict:
-    "Items, % agreement and kappa of `got` against `ref` (items `ref` labels)."
+    "Against the items `ref` labels: how many `got` scored, and % agreement and kappa over those (unscored is counted, not a verdict)."
     pairs = [(r, g) for r, g in zip(ref, got) if r is not None]
-    return dict(rater=name, items=len(pairs), agreement=round(100 * np.mean([r == g for r, g in pairs]), 1) if pairs else None,
-                kappa=round(cohen_kappa([r for r, _ in pairs], [g for _, g in pairs]), 3) if pairs else None)
+    scored = [(r, g) for r, g in pairs if g is not None]
+    k = cohen_kappa(*zip(*scored)) if scored else math.nan
+    return dict(rater=name, items=len(pairs), scored=len(scored), agreement=round(100 * float(np.mean([r == g for r, g in scored])), 1) if scored else None,
+                kappa=None if math.isnan(k) else round(k, 3))
 
 # %% ../nbs/03_judge.ipynb #5baf7789
 def load_labelled() -> pd.DataFrame:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_run.ipynb #1c788559
 from __future__ import annotations
-import asyncio, contextlib, datetime, fcntl, hashlib, http.server, importlib.util, inspect, json, math, os, queue, random, socket
+import asyncio, contextlib, datetime, fcntl, functools, hashlib, http.server, importlib.util, inspect, json, math, os, queue, random, socket
 import subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,10 +23,10 @@ __all__ = ['RETRYABLE', 'FATAL', 'KEY', 'SCORING', 'MARKS', 'OPTIONS', 'Failure'
            'retry_after', 'api_generation', 'APIBackend', 'ask', 'ask_all', 'stream', 'free_port', 'wait_http',
            'serve_gguf', 'FaultProxy', 'proxy_handler', 'Record', 'record_key', 'StoreError', 'repair', 'read_records',
            'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run', 'generate_jobs', 'run',
-           'OptionTokenError', 'common_prefix', 'option_tokens', 'forward', 'left_pad', 'score_batch', 'croppable',
-           'next_logprobs', 'next_logprobs_flat', 'sequence_logprob', 'option_logprobs', 'superficial_prefix',
-           'inner_prefixes', 'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced', 'ForcedNotSupported',
-           'run_async', 'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
+           'OptionTokenError', 'common_prefix', 'option_tokens', 'forward', 'cache_arg', 'pad_id', 'left_pad',
+           'score_batch', 'croppable', 'next_logprobs', 'next_logprobs_flat', 'sequence_logprob', 'option_logprobs',
+           'superficial_prefix', 'inner_prefixes', 'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced',
+           'ForcedNotSupported', 'run_async', 'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
 
 # %% ../nbs/02_run.ipynb #cd7b8984
 @dataclass
@@ -406,10 +406,17 @@ def option_tokens(tok, text:str, options=OPTIONS, special:bool=False) -> tuple[l
 def forward(lm, ids, mask, cache=None, start:int=0):
     "One forward pass of a left-padded batch (positions counted over real tokens), last position only."
     pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, start:]
-    kw = {} if cache is None else {'cache' if 'cache' in inspect.signature(lm.model.forward).parameters else 'past_key_values': cache}
+    kw = {} if cache is None else {cache_arg(type(lm.model)): cache}
     with oom_hint(f'scoring a batch of {len(ids)}'):
         out = lm.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=cache is not None, logits_to_keep=1, **kw)
     return out.logits[:, -1].float().log_softmax(-1)
+
+@functools.cache
+def cache_arg(cls) -> str:
+    "The name `forward` gives the key-value cache: `cache` in transformers 5, `past_key_values` before."
+    return 'cache' if 'cache' in inspect.signature(cls.forward).parameters else 'past_key_values'
+
+def pad_id(lm) -> int: return lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
 
 def left_pad(rows:list[list[int]], pad:int, device) -> tuple[torch.Tensor, torch.Tensor]:
     n = max(map(len, rows))
@@ -421,7 +428,7 @@ def left_pad(rows:list[list[int]], pad:int, device) -> tuple[torch.Tensor, torch
 def score_batch(lm, groups:list[list[list[int]]], want:list[list[list[int]]]) -> list[list[list[float]]]:
     "log P(want[r][j]) after context groups[r][j]; each row's common prefix is computed once."
     from transformers import DynamicCache
-    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
+    pad = pad_id(lm)
     heads = [g[0][:common_prefix(g)] for g in groups]
     ids, mask = left_pad(heads, pad, lm.device)
     cache = DynamicCache(config=lm.model.config)
@@ -462,7 +469,7 @@ def next_logprobs(lm, groups:list[list[list[int]]], want:list[list[list[int]]], 
 def next_logprobs_flat(lm, groups, want, batch_size):
     out = []
     for start in range(0, len(groups), batch_size):
-        ids, mask = left_pad([g[0] for g in groups[start:start + batch_size]], lm.tokenizer.pad_token_id or 0, lm.device)
+        ids, mask = left_pad([g[0] for g in groups[start:start + batch_size]], pad_id(lm), lm.device)
         with torch.inference_mode(): lp = forward(lm, ids, mask)
         out += [lp[r, w[0]].tolist() for r, w in enumerate(want[start:start + batch_size])]
     return out

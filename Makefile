@@ -50,6 +50,7 @@ bench: setup
 	$(PY) bench/generation.py
 	$(PY) bench/run.py
 	$(PY) bench/forced.py
+	$(PY) bench/judges.py --items 16 --agreement
 
 clean:
 	rm -rf results _proc _docs

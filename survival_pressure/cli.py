@@ -7,14 +7,18 @@ from __future__ import annotations
 import argparse, json, sys, time
 from pathlib import Path
 
+import pandas as pd
+
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
-from .judge import extract, rescore, save_plots, summarize
+from .cot import cot_report
+from .judge import KINDS, Judge, extract, free, judge_records, judges_summary, record_prompts, rescore, run_source, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, load_model, resolve_spec
-from .run import APIBackend, APIError, LocalBackend, StoreError, read_records, run
+from .run import APIBackend, APIError, LocalBackend, StoreError, latest, read_records, run
 
 # %% auto #0
-__all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'load_tokenizer', 'make_backend', 'finish', 'bench_run', 'score', 'demo',
-           'headline', 'add_run_args', 'parser', 'quantize_arg', 'run_command', 'main']
+__all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'bench_run', 'score',
+           'answered', 'update_summary', 'judges_table', 'judge_run', 'cot_run', 'demo', 'headline', 'add_run_args',
+           'add_judge_args', 'parser', 'quantize_arg', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -39,10 +43,16 @@ def make_backend(model:str, api_base:str|None=None, api_key_env:str|None=None, q
                           temperature=temperature, tokenizer=load_tokenizer(tokenizer) if tokenizer else None)
     return LocalBackend(load_model(model, quantize=quantize, device=device), max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size)
 
+def with_judges(summary:dict, records:list[dict], folder:Path) -> dict:
+    "The summary with the judges' block, when the folder holds judgments of these records."
+    path = Path(folder)/'judgments.jsonl'
+    js = judges_summary(records, read_records(path)) if path.exists() else {}
+    return summary | ({'judges': js} if js else {})
+
 def finish(records:list[dict], out:Path, mode:str='tolerant', plots:bool=True) -> dict:
     "Re-read the choices, write `summary.json` (and plots), return the summary."
     records = rescore(records, mode)
-    summary = summarize(records)
+    summary = with_judges(summarize(records), records, out)
     (out/'summary.json').write_text(json.dumps(summary, indent=2))
     if plots: save_plots(records, summary, out)
     return summary
@@ -52,10 +62,11 @@ def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None
               template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant', scoring:str|None=None, **backend_args) -> dict:
     "Run `model` on a benchmark into `out` (resuming), then summarize; the work behind `survival-pressure run`."
     cases = load_cases(bench, limit=limit)
-    tmpl = PromptTemplate.from_file(template) if template else PromptTemplate()
+    tmpl = PromptTemplate.open() if template == 'open' else PromptTemplate.from_file(template) if template else PromptTemplate()
     backend = make_backend(model, **backend_args)
-    scoring = scoring or ('both' if not backend_args.get('api_base') or backend_args.get('tokenizer') else 'generate')
-    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, extract=lambda t: extract(t, extract_mode), scoring=scoring)
+    scoring = scoring or ('both' if not tmpl.is_open and (not backend_args.get('api_base') or backend_args.get('tokenizer')) else 'generate')
+    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, extract=lambda t: extract(t, extract_mode), scoring=scoring,
+                  source=bench)
     summary = finish(records, Path(out), extract_mode)
     print(f'{len(records)} records in {Path(out)/"results.jsonl"}; summary in {Path(out)/"summary.json"}')
     return summary
@@ -69,9 +80,57 @@ def score(path:str, extract_mode:str='tolerant', model:str|None=None, condition:
     configs = {json.dumps([r[k] for k in CONFIG]) for r in records}
     if not records: raise StoreError(f'{path}: no records' + (' match the filters' if model or condition else ''))
     if len(configs) > 1: raise StoreError(f'{path} holds {len(configs)} configurations; pick one with --model and --condition: ' + '; '.join(sorted(configs)))
-    return summarize(rescore(records, extract_mode))
+    records = rescore(records, extract_mode)
+    return with_judges(summarize(records), records, Path(path).parent)
 
 # %% ../nbs/99_cli.ipynb #05837e5c
+def answered(folder:str|Path) -> list[dict]:
+    "The latest answered free-generation records of a run folder."
+    path = Path(folder)/'results.jsonl'
+    if not path.exists(): raise StoreError(f'{folder}: no results.jsonl here, so this is not a run folder')
+    return [r for r in latest(free(read_records(path))) if r.get('error') is None]
+
+def update_summary(folder:Path, records:list[dict]) -> dict:
+    path = Path(folder)/'summary.json'
+    summary = with_judges(json.loads(path.read_text()) if path.exists() else {}, records, folder)
+    path.write_text(json.dumps(summary, indent=2))
+    return summary
+
+def judges_table(js:dict) -> str:
+    "The judges' block as a printed table, with the CoT metric per crisis under a cot judge."
+    rows = [{k: v for k, v in e.items() if k not in ('cot_metric', 'statuses')} | {'statuses': ', '.join(f'{k} {n}' for k, n in e['statuses'].items())}
+            for e in js.values()]
+    text = pd.DataFrame(rows).to_string(index=False)
+    for e in js.values():
+        if e.get('cot_metric'): text += f"\n\nCoT self-preservation among inner-risky records ({e['judge']}):\n" + pd.DataFrame(e['cot_metric']).to_string(index=False)
+    return text
+
+def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt:str|None=None, text:bool=False, **backend_args) -> dict:
+    "Judge the answered records of a run folder; verdicts to `judgments.jsonl`, the judges' block to `summary.json`."
+    records = answered(folder)
+    prompts = record_prompts(folder, records, load_cases(bench or run_source(folder) or 'seed'))
+    backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args)
+    j = Judge.from_file(prompt, backend, kind, logprobs=not text) if prompt else Judge(backend, kind, logprobs=not text)
+    verdicts = judge_records(j, records, prompts, folder)
+    print(f'{kind} judge {backend.name}: {len(verdicts)} records, {sum(v.status == "no text" for v in verdicts)} with nothing to judge')
+    js = update_summary(Path(folder), records).get('judges', {})
+    print(judges_table(js) if js else 'no verdicts yet')
+    return js
+
+def cot_run(folder:str, bench:str|None=None, judge:str|None=None, pages:int=20, **backend_args):
+    "The chain-of-thought analysis of a run folder, written into it; prints where self-preservation appears."
+    records = answered(folder)
+    cases = load_cases(bench or run_source(folder) or 'seed')
+    record_prompts(folder, records, cases)  # refuses a case file that does not match the records
+    backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args) if judge else None
+    table = cot_report(folder, {c.id: c for c in cases}, backend, pages)
+    for col in [c for c in ('sp_lexicon', 'sp_judge') if c in table]:
+        print(f'self-preservation relative to the decision point ({col[3:]}), records by inner outcome:')
+        print(table.groupby(['inner', col]).size().unstack(fill_value=0).to_string(), end='\n\n')
+    print(f"wrote {', '.join(sorted(p.name for p in Path(folder).iterdir() if p.name.startswith('cot')))} in {folder}")
+    return table
+
+# %% ../nbs/99_cli.ipynb #3b7242c2
 def demo(out:str='results/demo', # folder for the results
          model:str='embedded', quantize:str|None='4bit', limit:int=20, max_new_tokens:int=256, seed:int=0) -> dict:
     "The main job: run a model on the seed set and write records, summary and plots to `out`."
@@ -81,13 +140,20 @@ def demo(out:str='results/demo', # folder for the results
     print(show_facts(facts), end='\n\n')
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out)/'model.json').write_text(json.dumps(facts, indent=2))
-    records = run(load_cases('seed', limit=limit), LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both')
+    cases = load_cases('seed', limit=limit)
+    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both', source='seed')
+    judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
+    answers = [r for r in records if r.get('error') is None]
+    for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, record_prompts(out, answers, cases), out)
+    cot = cot_report(out, {c.id: c for c in cases})
     summary = finish(records, Path(out))
     print(headline(summary))
+    print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, decision point found in {cot.decision.notna().sum()}; "
+          f"self-preservation before/at/after it or without one: {', '.join(f'{k} {n}' for k, n in cot.sp_lexicon.value_counts().items())}")
     print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} ({time.perf_counter() - t0:.0f} s)")
     return summary
 
-# %% ../nbs/99_cli.ipynb #3b7242c2
+# %% ../nbs/99_cli.ipynb #51dbd446
 def headline(s:dict) -> str:
     "A few lines a reader takes in at a glance: forced-choice scores, then the free-generation rates."
     f, lines = s.get('forced'), []
@@ -96,19 +162,23 @@ def headline(s:dict) -> str:
         lines.append(f"forced choice ({f['mode']}, {f['n']} cases): mean P(risky) superficial {f['p_risky']['superficial']:.3f} {ci.get('superficial', '')}, "
                      f"inner {f['p_risky']['inner']:.3f} {ci.get('inner', '')}; forced-argmax risky: superficial {f['argmax']['superficial']['risky']:.0f}%, "
                      f"inner {f['argmax']['inner']['risky']:.0f}%; option mass {f['format_mass']['inner']:.2f}")
+    for e in s.get('judges', {}).values():
+        what = f"mean score {e['mean_score']}" if 'mean_score' in e else f"{e['percent_1']}% judged 1"
+        mass = f" (mean probability on numbers {e['mean_number_mass']:.2f}; under 0.25 is unscored)" if e.get('mean_number_mass') is not None else ''
+        lines.append(f"{e['kind']} judge ({e['judge']}): {e['scored']} of {e['judged']} scored{mass}; {what if e['scored'] else 'nothing scored'}")
     if s.get('inner'):
         lines.append(f"free generation ({s['n']} cases): superficial safe/risky/refused {s['superficial']['safe']:.0f}/{s['superficial']['risky']:.0f}/"
                      f"{s['superficial']['refused']:.0f}%, inner {s['inner']['safe']:.0f}/{s['inner']['risky']:.0f}/{s['inner']['refused']:.0f}%; "
                      f"errors {s['errors']:.0f}%; extraction {s['extraction']}")
     return '\n'.join(lines)
 
-# %% ../nbs/99_cli.ipynb #51dbd446
+# %% ../nbs/99_cli.ipynb #adcc8964
 def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--model', required=True, help="a model spec ('embedded', a folder, a .gguf, a hub id) or, with --api-base, the API's model name")
     p.add_argument('--bench', default='seed', help='seed, official, or the path of a JSON Lines case file')
     p.add_argument('--out', required=True, help='run folder (rerun the same command to resume)')
     p.add_argument('--limit', type=int); p.add_argument('--samples', type=int, default=1)
-    p.add_argument('--condition', default='none', choices=list(CONDITIONS)); p.add_argument('--template', help='a prompt template file')
+    p.add_argument('--condition', default='none', choices=list(CONDITIONS)); p.add_argument('--template', help="a prompt template file, or 'open' for open answers (no choices)")
     p.add_argument('--shuffle', type=int, metavar='SEED', help='swap the choices of about half the cases (seeded)')
     p.add_argument('--seed', type=int, default=0); p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
     p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none']); p.add_argument('--device')
@@ -120,7 +190,15 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--api-key-env', help='name of the environment variable that holds the API key')
     p.add_argument('--concurrency', type=int, default=8); p.add_argument('--timeout', type=float, default=120); p.add_argument('--retries', type=int, default=4)
 
-# %% ../nbs/99_cli.ipynb #f90ecea9
+# %% ../nbs/99_cli.ipynb #c1aa37f3
+def add_judge_args(p:argparse.ArgumentParser, required:bool):
+    p.add_argument('--judge', required=required, help="the judge model: a model spec, or with --api-base the API's model name")
+    p.add_argument('--bench', help='the cases the run used (default: the source its runs.jsonl logged, else seed)')
+    p.add_argument('--api-base'); p.add_argument('--api-key-env'); p.add_argument('--tokenizer', help='with --api-base: the judge model\'s tokenizer')
+    p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none']); p.add_argument('--device')
+    p.add_argument('--batch-size', type=int, default=8); p.add_argument('--concurrency', type=int, default=8)
+
+# %% ../nbs/99_cli.ipynb #2058479d
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser('survival-pressure', description='Study how language models behave under survival pressure.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -132,13 +210,19 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser('score', help='re-read the choices of a results file and print the summary as JSON')
     s.add_argument('results'); s.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
     s.add_argument('--model'); s.add_argument('--condition')
+    j = sub.add_parser('judge', help="judge a run's records; verdicts to RUN_DIR/judgments.jsonl")
+    j.add_argument('run_dir'); add_judge_args(j, required=True)
+    j.add_argument('--kind', default='cot', choices=list(KINDS)); j.add_argument('--prompt', help='a judge prompt file with the kind\'s placeholders')
+    j.add_argument('--text', action='store_true', help='score kinds: read the written number, not the number distribution')
+    c = sub.add_parser('cot', help='chain-of-thought analysis of a run; tables, plots and cot.html into RUN_DIR')
+    c.add_argument('run_dir'); add_judge_args(c, required=False); c.add_argument('--pages', type=int, default=20)
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='models_command', required=True)
     i = m.add_parser('info', help='layers, hidden size, dtype, quantization, device, memory')
     i.add_argument('spec'); i.add_argument('--quantize', choices=['4bit', '8bit', 'none'], default='none')
     i.add_argument('--device'); i.add_argument('--json', action='store_true', help='print JSON')
     return p
 
-# %% ../nbs/99_cli.ipynb #adcc8964
+# %% ../nbs/99_cli.ipynb #09968ec1
 def quantize_arg(q:str) -> str|None: return None if q == 'none' else q
 
 def run_command(a:argparse.Namespace):
@@ -149,6 +233,11 @@ def run_command(a:argparse.Namespace):
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, batch_size=a.batch_size,
                          concurrency=a.concurrency, timeout=a.timeout, retries=a.retries)
     if a.command == 'score': return print(json.dumps(score(a.results, a.extract, a.model, a.condition), indent=2))
+    if a.command in ('judge', 'cot'):
+        kw = dict(api_base=a.api_base, api_key_env=a.api_key_env, tokenizer=a.tokenizer, quantize=quantize_arg(a.quantize), device=a.device,
+                  batch_size=a.batch_size, concurrency=a.concurrency)
+        if a.command == 'judge': return judge_run(a.run_dir, a.judge, a.kind, a.bench, a.prompt, a.text, **kw)
+        return cot_run(a.run_dir, a.bench, a.judge, a.pages, **kw)
     facts = load_model(a.spec, quantize=quantize_arg(a.quantize), device=a.device).info()
     print(json.dumps(facts, indent=2) if a.json else show_facts(facts))
 

@@ -371,13 +371,15 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
         shuffle:int|None=None, # a seed to swap the choices of about half the cases; None: off
         seed:int=0, extract=None, # `extract(text) -> (superficial, inner, method)`, or None
         steering:dict|None=None, scoring:str='generate', # 'generate', 'forced' (prefill, no generation) or 'both'
-        progress:bool=True) -> list[dict]:
+        progress:bool=True, source:str|None=None, # where the cases came from (logged, so judges can rebuild the prompts)
+        ) -> list[dict]:
     "Answer every case `samples` times, resuming a previous run; returns this configuration's records."
     if scoring not in SCORING: raise ValueError(f'scoring must be one of {", ".join(SCORING)}, not {scoring!r}')
     template, samples = template or PromptTemplate(), 1 if scoring == 'forced' else samples
+    if template.is_open and scoring != 'generate': raise ValueError(f'an open template offers no choices to score: use scoring="generate", not {scoring!r}')
     config = run_config(backend, template, condition, shuffle, steering, 'forced' if scoring == 'forced' else 'generate')
     with RunStore(out) as store:
-        log_run(store.folder, config, backend, template, samples=samples, seed=seed, cases=len(cases), requested=scoring)
+        log_run(store.folder, config, backend, template, samples=samples, seed=seed, cases=len(cases), requested=scoring, source=source)
         if scoring != 'forced': generate_jobs(store, config, cases, samples, backend, template, seed, extract, progress)
         if scoring != 'generate': forced_jobs(store, config, cases, backend, template, progress)
         mine = [r for r in latest(store.records()) if all(r.get(k) == v for k, v in config.items())]

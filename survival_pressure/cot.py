@@ -8,8 +8,9 @@ import hashlib, html, json, math, re
 from pathlib import Path
 
 import pandas as pd
+from tqdm.auto import tqdm
 
-from .bench import CRISES, Case, PromptTemplate
+from .bench import Case
 from .judge import fence, free, outcome
 from .run import Failure, StoreError, collect, latest, read_records, record_key
 
@@ -18,8 +19,8 @@ __all__ = ['INNER', 'ABBREVIATIONS', 'MOTIVES', 'LEXICON', 'PATTERNS', 'MOTIVE_P
            'HYPOTHETICAL', 'STEP_COLUMNS', 'PALETTE', 'reasoning_text', 'sentences', 'split_steps', 'lexicon_hits',
            'lexicon_label', 'parse_motive', 'motive_prompt', 'judge_motives', 'content_words', 'states_choice',
            'entails', 'decision_point', 'sp_position', 'shown_option', 'final_choice', 'record_steps', 'analyze',
-           'record_table', 'motive_shares', 'plot_timeline', 'plot_shares', 'plot_crisis', 'hex_color', 'highlight',
-           'show', 'cot_report']
+           'record_table', 'motive_shares', 'plot_timeline', 'plot_shares', 'plot_crisis', 'plot_steps', 'hex_color',
+           'highlight', 'show', 'cot_report']
 
 # %% ../nbs/04_cot.ipynb #afdfd6b8
 INNER = re.compile(r'\[\[Explanation of Inner Thought\]\](.*?(?:\[\[Final Choice of Inner Thought\]\][^\n]*|$))', re.S | re.I)
@@ -113,18 +114,19 @@ def motive_prompt(previous:str, step:str, prompt:str=MOTIVE_PROMPT) -> str:
     return prompt.replace('{previous}', fence(previous or '(none)', 'BEFORE')).replace('{step}', fence(step, 'STEP'))
 
 # %% ../nbs/04_cot.ipynb #7fcaeda4
-def judge_motives(backend, steps:pd.DataFrame, out:str|Path|None=None, prompt:str=MOTIVE_PROMPT) -> list[str]:
+def judge_motives(backend, steps:pd.DataFrame, out:str|Path|None=None, prompt:str=MOTIVE_PROMPT, chunk:int=64) -> list[str]:
     "The judge's motive for each row of a steps table (columns key, step_index, step, previous), cached in `out/cot_labels.jsonl`."
     path, ph = (Path(out)/'cot_labels.jsonl' if out else None), hashlib.sha256(prompt.encode()).hexdigest()[:12]
     keys = [json.dumps([backend.name, ph, k, i, hashlib.sha256(s.encode()).hexdigest()[:12]]) for k, i, s in zip(steps.key, steps.step_index, steps.step)]
     seen = {r['key']: r['label'] for r in read_records(path)} if path and path.exists() else {}
     todo = [i for i, k in enumerate(keys) if k not in seen]
-    answers = collect(backend, [motive_prompt(steps.previous.iloc[i], steps.step.iloc[i], prompt) for i in todo], seed=0)
-    for i, a in zip(todo, answers):
-        if isinstance(a, Failure): continue  # asked again next time
-        seen[keys[i]] = parse_motive(a.text)
-        if path:
-            with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(dict(key=keys[i], label=seen[keys[i]], answer=a.text)) + '\n')
+    for start in tqdm(range(0, len(todo), chunk), desc='motive judge', disable=len(todo) <= chunk):
+        part = todo[start:start + chunk]
+        for i, a in zip(part, collect(backend, [motive_prompt(steps.previous.iloc[i], steps.step.iloc[i], prompt) for i in part], seed=0)):
+            if isinstance(a, Failure): continue  # asked again next time
+            seen[keys[i]] = parse_motive(a.text)
+            if path:
+                with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(dict(key=keys[i], label=seen[keys[i]], answer=a.text)) + '\n')
     return [seen.get(k, 'failed') for k in keys]
 
 # %% ../nbs/04_cot.ipynb #477775cb
@@ -247,7 +249,22 @@ def plot_crisis(steps:pd.DataFrame, label:str='lexicon', ax=None):
     ax.set(title=f'Motives per crisis ({label}), % of steps', xlabel='', ylabel='')
     return ax
 
-# %% ../nbs/04_cot.ipynb #833859d7
+# %% ../nbs/04_cot.ipynb #026ee6a9
+def plot_steps(steps:pd.DataFrame, key:str|None=None, ax=None):
+    "One record's motives step by step (a row per labeller), the decision point marked."
+    ax = ax or plt.gca()
+    g = steps[steps.key == (key or steps.key.iloc[0])]
+    raters, color = [l for l in ('lexicon', 'judge') if l in g], lambda m: PALETTE.get(m, (0.45, 0.45, 0.45))
+    for y, l in enumerate(raters): ax.scatter(g.step_index, [y] * len(g), c=[color(m) for m in g[l]], marker='s', s=260)
+    if g.is_decision.any(): ax.axvline(g.step_index[g.is_decision].iloc[0], ls='--', c='k', lw=1)
+    ax.set(yticks=range(len(raters)), yticklabels=raters, ylim=(len(raters) - 0.4, -0.6), xlabel='step', title=f'case {g.case_id.iloc[0]}, step by step')
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    shown = set(g[raters].values.ravel())
+    ax.legend(handles=[plt.Line2D([], [], marker='s', ls='', color=color(m), label=m) for m in (*MOTIVES, 'invalid', 'failed') if m in shown],
+              fontsize=7, loc='upper left', bbox_to_anchor=(1, 1))
+    return ax
+
+# %% ../nbs/04_cot.ipynb #fc4677d9
 def hex_color(m:str) -> str: return '#%02x%02x%02x' % tuple(int(255 * (0.55 + 0.45 * c)) for c in PALETTE.get(m, (0.8, 0.8, 0.8)))
 
 def highlight(steps:pd.DataFrame, key:str|None=None, label:str='lexicon') -> str:
@@ -264,7 +281,7 @@ def show(html_text:str):
     from IPython.display import HTML
     return HTML(html_text)
 
-# %% ../nbs/04_cot.ipynb #51623c8e
+# %% ../nbs/04_cot.ipynb #7240b03e
 def cot_report(folder:str|Path, cases:dict[int, Case]|None=None, judge=None, pages:int=20) -> pd.DataFrame:
     "Analyse the run in `folder` and write the CoT tables, plots and HTML view there."
     folder = Path(folder)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from .bench import CRISES, DOMAINS, PromptTemplate
 import openai
@@ -563,17 +564,19 @@ def judge_ask(self:Judge, questions:list[str], texts:list[str]) -> list[dict]:
     return out
 Judge.ask = judge_ask
 
-def judge_records(judge:Judge, records:list[dict], instructions:list[str], out:str|Path|None=None) -> list[Verdict]:
-    "The judge's verdict on each record, reusing and appending to `out/judgments.jsonl`."
+def judge_records(judge:Judge, records:list[dict], instructions:list[str], out:str|Path|None=None, chunk:int=64) -> list[Verdict]:
+    "The judge's verdict on each record, reusing `out/judgments.jsonl` and appending to it after every `chunk` records."
     path = Path(out)/'judgments.jsonl' if out else None
     seen = {j['key']: j for j in read_records(path)} if path and path.exists() else {}
     keys, texts = [judgment_key(judge, r) for r in records], [judged_text(judge.kind, r) for r in records]
     todo = [i for i, (k, t) in enumerate(zip(keys, texts)) if t and k not in seen]
     fresh = {}
-    for i, v in zip(todo, judge.ask([instructions[i] for i in todo], [texts[i] for i in todo])):
-        fresh[keys[i]] = asdict(Verdict(keys[i], judge.kind, **v))
-        if path and v['status'] != 'failed':  # a failed request is not a verdict: asked again next time
-            with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(fresh[keys[i]]) + '\n')
+    for start in tqdm(range(0, len(todo), chunk), desc=f'{judge.kind} judge', disable=len(todo) <= chunk):
+        part = todo[start:start + chunk]
+        for i, v in zip(part, judge.ask([instructions[i] for i in part], [texts[i] for i in part])):
+            fresh[keys[i]] = asdict(Verdict(keys[i], judge.kind, **v))
+            if path and v['status'] != 'failed':  # a failed request is not a verdict: asked again next time
+                with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(fresh[keys[i]]) + '\n')
     def verdict(k, t):
         if not t: return Verdict(k, judge.kind, None if judge.scored else -2, status='no text')
         d = seen.get(k) or fresh[k]

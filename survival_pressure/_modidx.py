@@ -358,5 +358,7 @@ d = { 'settings': { 'branch': 'main',
                                        'survival_pressure.run.stream': ('run.html#stream', 'survival_pressure/run.py'),
                                        'survival_pressure.run.superficial_prefix': ( 'run.html#superficial_prefix',
                                                                                      'survival_pressure/run.py'),
+                                       'survival_pressure.run.vocab_dir': ('run.html#vocab_dir', 'survival_pressure/run.py'),
+                                       'survival_pressure.run.vocab_tokenizer': ('run.html#vocab_tokenizer', 'survival_pressure/run.py'),
                                        'survival_pressure.run.wait_http': ('run.html#wait_http', 'survival_pressure/run.py'),
                                        'survival_pressure.run.with_forced': ('run.html#with_forced', 'survival_pressure/run.py')}}}

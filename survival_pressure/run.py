@@ -19,14 +19,15 @@ from .bench import Case, PromptTemplate, is_swapped, load_cases
 from .models import Generation, as_messages, embedded_gguf, format_chat, oom_hint, split_reasoning
 
 # %% auto #0
-__all__ = ['RETRYABLE', 'FATAL', 'KEY', 'SCORING', 'MARKS', 'OPTIONS', 'Failure', 'Answer', 'collect', 'LocalBackend', 'APIError',
-           'retry_after', 'api_generation', 'APIBackend', 'ask', 'ask_all', 'stream', 'free_port', 'wait_http',
-           'serve_gguf', 'FaultProxy', 'proxy_handler', 'Record', 'record_key', 'StoreError', 'repair', 'read_records',
-           'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run', 'generate_jobs', 'run',
-           'OptionTokenError', 'common_prefix', 'option_tokens', 'forward', 'cache_arg', 'pad_id', 'left_pad',
-           'score_batch', 'croppable', 'next_logprobs', 'next_logprobs_flat', 'sequence_logprob', 'option_logprobs',
-           'superficial_prefix', 'inner_prefixes', 'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced',
-           'ForcedNotSupported', 'run_async', 'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
+__all__ = ['RETRYABLE', 'FATAL', 'KEY', 'SCORING', 'MARKS', 'OPTIONS', 'FAMILY_VOCAB', 'Failure', 'Answer', 'collect',
+           'LocalBackend', 'APIError', 'retry_after', 'api_generation', 'APIBackend', 'ask', 'ask_all', 'stream',
+           'free_port', 'wait_http', 'serve_gguf', 'FaultProxy', 'proxy_handler', 'Record', 'record_key', 'StoreError',
+           'repair', 'read_records', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run',
+           'generate_jobs', 'run', 'OptionTokenError', 'common_prefix', 'option_tokens', 'vocab_dir', 'vocab_tokenizer',
+           'forward', 'cache_arg', 'pad_id', 'left_pad', 'score_batch', 'croppable', 'next_logprobs',
+           'next_logprobs_flat', 'sequence_logprob', 'option_logprobs', 'superficial_prefix', 'inner_prefixes',
+           'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced', 'ForcedNotSupported', 'run_async',
+           'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
 
 # %% ../nbs/02_run.ipynb #cd7b8984
 @dataclass
@@ -403,6 +404,25 @@ def option_tokens(tok, text:str, options=OPTIONS, special:bool=False) -> tuple[l
         tails = ', '.join(f'{o!r} -> {[tok.decode([t]) for t in x[n:]]}' for o, x in zip(options, ids))
         raise OptionTokenError(f'{type(tok).__name__}: the options are not single tokens after {text[-25:]!r}: {tails}')
     return ids[0][:n], [x[n] for x in ids]
+
+# %% ../nbs/02_run.ipynb #745b9347
+FAMILY_VOCAB = {'llama (Llama 3)': 'llama-bpe', 'mistral / llama 2': 'llama-spm', 'qwen2 / qwen3': 'qwen2', 'phi3': 'phi-3',
+                'gpt2 / opt': 'gpt-2', 'falcon': 'falcon', 'deepseek': 'deepseek-llm'}
+
+def vocab_dir() -> Path:
+    "Where `make setup` extracts llama.cpp's vocabulary-only GGUF files (`SURVIVAL_PRESSURE_VOCAB` moves it)."
+    d = Path(os.environ.get('SURVIVAL_PRESSURE_VOCAB', Path(sys.prefix)/'vocab'))
+    if not d.is_dir(): raise FileNotFoundError(f'{d} is missing: `make setup` extracts the llama.cpp vocabulary files there')
+    return d
+
+def vocab_tokenizer(name:str):
+    "A real tokenizer of another model family (a value of `FAMILY_VOCAB`), from llama.cpp's vocab-only GGUF, converted once and cached; for tests."
+    from transformers import AutoTokenizer
+    from survival_pressure.models import cache_dir
+    saved = cache_dir()/'tokenizers'/name
+    if not (saved/'tokenizer_config.json').exists():
+        AutoTokenizer.from_pretrained(str(vocab_dir()), gguf_file=f'ggml-vocab-{name}.gguf').save_pretrained(saved)
+    return AutoTokenizer.from_pretrained(saved)
 
 # %% ../nbs/02_run.ipynb #90fefe81
 def forward(lm, ids, mask, cache=None, start:int=0):

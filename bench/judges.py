@@ -17,23 +17,10 @@ import argparse, json, math, platform, time
 import numpy as np, torch
 from survival_pressure.bench import PromptTemplate, load_cases, reference_dir
 from survival_pressure.judge import (Judge, LLMExtractor, agreement_row, digit_tokens, extract_official, judge_cot, judge_records, load_labelled,
-                                     node_logprobs, number_tails)
-from survival_pressure.models import LM, load_model
+                                     node_logprobs, number_tails, number_tree)
+from survival_pressure.models import load_model
 from survival_pressure.run import LocalBackend, next_logprobs
-
-
-def random_lm(folder, device, dtype):
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-    torch.manual_seed(0)
-    with torch.device(device): model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(folder), dtype=dtype)
-    return LM(model.eval(), AutoTokenizer.from_pretrained(folder), spec='random-init SmolLM2-135M shape')
-
-
-def timed(lm, f):
-    if lm.device.type == 'cuda': torch.cuda.synchronize()
-    t0 = time.perf_counter(); out = f()
-    if lm.device.type == 'cuda': torch.cuda.synchronize()
-    return time.perf_counter() - t0, out
+from forced import random_lm, timed  # bench/forced.py, beside this script
 
 
 def items():
@@ -47,7 +34,7 @@ def speed(lm, n, batch):
     judge = Judge(LocalBackend(lm, temperature=0, batch_size=batch), 'trait')
     texts = [lm.format(judge.render(r['prompt'], r['response'])) for r in items()[:n]]
     plans = [number_tails(lm.tokenizer, t) for t in texts]
-    trees = [sorted({tuple(x[:i]) for x in tails for i in range(len(x) + 1)}, key=lambda v: (len(v), v)) for _, tails in plans]
+    trees = [number_tree(tails) for _, tails in plans]
     want = sorted(set(digit_tokens(lm.tokenizer)))
     tree_s, tree = timed(lm, lambda: [x for s in range(0, n, batch) for x in node_logprobs(lm, [c for c, _ in plans[s:s + batch]], trees[s:s + batch], want)])
     cache_s, cached = timed(lm, lambda: next_logprobs(lm, [[c + list(v) for v in t] for (c, _), t in zip(plans, trees)], [[want] * len(t) for t in trees], batch))

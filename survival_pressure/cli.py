@@ -11,13 +11,14 @@ import pandas as pd
 
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .cot import cot_report
-from .judge import KINDS, Judge, extract, free, judge_records, judges_summary, record_prompts, rescore, run_source, save_plots, summarize
+from .judge import (KINDS, Judge, answered, extract, judge_records, judges_summary, matching_cases, record_prompts, rescore,
+                                     run_source, save_plots, summarize)
 from .models import ChatFormatError, ModelLoadError, load_model, resolve_spec
-from .run import APIBackend, APIError, LocalBackend, StoreError, latest, read_records, run
+from .run import APIBackend, APIError, LocalBackend, StoreError, read_records, run
 
 # %% auto #0
 __all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'bench_run', 'score',
-           'answered', 'update_summary', 'judges_table', 'judge_run', 'cot_run', 'demo', 'headline', 'add_run_args',
+           'run_answers', 'update_summary', 'judges_table', 'judge_run', 'cot_run', 'demo', 'headline', 'add_run_args',
            'add_judge_args', 'parser', 'quantize_arg', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
@@ -84,11 +85,11 @@ def score(path:str, extract_mode:str='tolerant', model:str|None=None, condition:
     return with_judges(summarize(records), records, Path(path).parent)
 
 # %% ../nbs/99_cli.ipynb #05837e5c
-def answered(folder:str|Path) -> list[dict]:
-    "The latest answered free-generation records of a run folder."
+def run_answers(folder:str|Path) -> list[dict]:
+    "The answered records of a run folder."
     path = Path(folder)/'results.jsonl'
     if not path.exists(): raise StoreError(f'{folder}: no results.jsonl here, so this is not a run folder')
-    return [r for r in latest(free(read_records(path))) if r.get('error') is None]
+    return answered(read_records(path))
 
 def update_summary(folder:Path, records:list[dict]) -> dict:
     path = Path(folder)/'summary.json'
@@ -107,7 +108,7 @@ def judges_table(js:dict) -> str:
 
 def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt:str|None=None, text:bool=False, **backend_args) -> dict:
     "Judge the answered records of a run folder; verdicts to `judgments.jsonl`, the judges' block to `summary.json`."
-    records = answered(folder)
+    records = run_answers(folder)
     prompts = record_prompts(folder, records, load_cases(bench or run_source(folder) or 'seed'))
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args)
     j = Judge.from_file(prompt, backend, kind, logprobs=not text) if prompt else Judge(backend, kind, logprobs=not text)
@@ -119,11 +120,10 @@ def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt
 
 def cot_run(folder:str, bench:str|None=None, judge:str|None=None, pages:int=20, **backend_args):
     "The chain-of-thought analysis of a run folder, written into it; prints where self-preservation appears."
-    records = answered(folder)
+    records = run_answers(folder)
     cases = load_cases(bench or run_source(folder) or 'seed')
-    record_prompts(folder, records, cases)  # refuses a case file that does not match the records
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args) if judge else None
-    table = cot_report(folder, {c.id: c for c in cases}, backend, pages)
+    table = cot_report(folder, matching_cases(folder, records, cases), backend, pages)
     for col in [c for c in ('sp_lexicon', 'sp_judge') if c in table]:
         print(f'self-preservation relative to the decision point ({col[3:]}), records by inner outcome:')
         print(table.groupby(['inner', col]).size().unstack(fill_value=0).to_string(), end='\n\n')
@@ -143,8 +143,9 @@ def demo(out:str='results/demo', # folder for the results
     cases = load_cases('seed', limit=limit)
     records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both', source='seed')
     judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
-    answers = [r for r in records if r.get('error') is None]
-    for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, record_prompts(out, answers, cases), out)
+    answers = answered(records)
+    prompts = record_prompts(out, answers, cases)
+    for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
     cot = cot_report(out, {c.id: c for c in cases})
     summary = finish(records, Path(out))
     print(headline(summary))

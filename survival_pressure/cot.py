@@ -11,8 +11,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .bench import Case
-from .judge import fence, free, outcome
-from .run import Failure, StoreError, collect, latest, read_records, record_key
+from .judge import answered, fence, outcome
+from .run import Failure, StoreError, collect, read_records, record_key
 
 # %% auto #0
 __all__ = ['INNER', 'ABBREVIATIONS', 'MOTIVES', 'LEXICON', 'PATTERNS', 'MOTIVE_PROMPT', 'COMMIT', 'STOP', 'COMMIT_WORDS',
@@ -196,7 +196,7 @@ def record_steps(rec:dict, case:Case|None=None) -> list[dict]:
 
 def analyze(records:list[dict], cases:dict[int, Case]|None=None, judge=None, out:str|Path|None=None) -> pd.DataFrame:
     "One row per step of each answered record's reasoning; with `judge` (a backend), its labels and `sp_judge` too."
-    rows = [row for r in latest(free(records)) if r.get('error') is None for row in record_steps(r, (cases or {}).get(r['case_id']))]
+    rows = [row for r in answered(records) for row in record_steps(r, (cases or {}).get(r['case_id']))]
     df = pd.DataFrame(rows, columns=STEP_COLUMNS)
     if judge is not None and len(df):
         df['judge'] = judge_motives(judge, df, out)

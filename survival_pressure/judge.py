@@ -23,14 +23,15 @@ from .run import (APIBackend, APIError, Failure, LocalBackend, collect, common_p
 # %% auto #0
 __all__ = ['OFFICIAL_MARKER', 'TOLERANT_MARKER', 'BOTH_OPTIONS', 'ZERO_WIDTH', 'EXTRACT_PROMPT', 'METRICS', 'probs', 'FENCE_NOTE',
            'COT_JUDGE_PROMPT', 'RISK_PROMPT', 'TRAIT_PROMPT', 'COHERENCE_PROMPT', 'KINDS', 'extract_official',
-           'extract_tolerant', 'extract', 'LLMExtractor', 'rescore', 'outcome', 'free', 'outcomes', 'counts', 'ratio',
-           'metric_names', 'per_sample', 'bootstrap', 'nest', 'clean', 'summarize', 'free_summary', 'mean_ci',
-           'agreement', 'forced_summary', 'table_row', 'table', 'plot_risky_heatmap', 'plot_choices', 'plot_p_risky',
-           'save_plots', 'fence', 'plain', 'parse_binary', 'parse_score', 'weighted_score', 'digit_tokens',
-           'number_tails', 'number_probs', 'tree_inputs', 'node_logprobs', 'ScoreNotSupported', 'splits_numbers',
-           'top_numbers', 'api_number_probs', 'number_distributions', 'Verdict', 'Judge', 'judged_text', 'has_cot',
-           'judgment_key', 'judge_ask', 'judge_records', 'judge_cot', 'cot_metric', 'cohen_kappa', 'agreement_row',
-           'load_labelled', 'record_prompts', 'run_source', 'judges_summary']
+           'extract_tolerant', 'extract', 'LLMExtractor', 'rescore', 'outcome', 'free', 'answered', 'outcomes',
+           'counts', 'ratio', 'metric_names', 'per_sample', 'bootstrap', 'nest', 'clean', 'summarize', 'free_summary',
+           'mean_ci', 'agreement', 'forced_summary', 'table_row', 'table', 'plot_risky_heatmap', 'plot_choices',
+           'plot_p_risky', 'save_plots', 'fence', 'plain', 'parse_binary', 'parse_score', 'weighted_score',
+           'digit_tokens', 'number_tails', 'number_tree', 'number_probs', 'tree_inputs', 'node_logprobs',
+           'ScoreNotSupported', 'splits_numbers', 'top_numbers', 'api_number_probs', 'number_distributions', 'Verdict',
+           'Judge', 'judged_text', 'judgment_key', 'judge_ask', 'judge_records', 'judge_cot', 'cot_metric',
+           'cohen_kappa', 'agreement_row', 'load_labelled', 'record_prompts', 'matching_cases', 'run_source',
+           'judges_summary']
 
 # %% ../nbs/03_judge.ipynb #ba35f2bf
 OFFICIAL_MARKER = re.compile(r'\[\[Final Choice of .*?\]\]\s*(.*)')
@@ -111,6 +112,10 @@ def outcome(choice:int|None, swapped:bool=False) -> str:
 def free(records:list[dict]) -> list[dict]:
     "The free-generation records (forced-choice-only records hold no answer to read)."
     return [r for r in records if r.get('scoring', 'generate') == 'generate']
+
+def answered(records:list[dict]) -> list[dict]:
+    "The latest free-generation record of each key, where it holds an answer (not a failed request)."
+    return [r for r in latest(free(records)) if r.get('error') is None]
 
 def outcomes(records:list[dict]) -> pd.DataFrame:
     "One row per (case, sample) key of the free-generation records: its outcomes, or `error`."
@@ -339,13 +344,18 @@ def number_tails(tok, text:str, special:bool=False) -> tuple[list[int], list[lis
     k = common_prefix(ids)
     return ids[0][:k], [x[k:] for x in ids]
 
+def number_tree(tails:list[list[int]]) -> list[tuple]:
+    "Every prefix of the numbers' tokens (the root `()` included), shortest first: the contexts whose next token we need."
+    return sorted({tuple(t[:i]) for t in tails for i in range(len(t) + 1)}, key=lambda n: (len(n), n))
+
 def number_probs(lm, texts:list[str], batch_size:int=8) -> list[dict[int, float]]:
     "P(the answer is `n` and no digit follows), n = 0..100, after each text (a prompt already formatted)."
     tok, D = lm.tokenizer, digit_tokens(lm.tokenizer)
     plans = [number_tails(tok, t, lm.plain_chat) for t in texts]
-    trees = [sorted({tuple(t[:i]) for t in tails for i in range(len(t) + 1)}, key=lambda n: (len(n), n)) for _, tails in plans]
+    trees = [number_tree(tails) for _, tails in plans]
     want = sorted(set(D) | {x for _, tails in plans for t in tails for x in t})
-    col, dcols = {x: i for i, x in enumerate(want)}, [want.index(d) for d in D]
+    col = {x: i for i, x in enumerate(want)}
+    dcols = [col[d] for d in D]
     out = []
     for start in range(0, len(texts), batch_size):
         part = slice(start, start + batch_size)
@@ -545,8 +555,6 @@ def judged_text(kind:str, rec:dict) -> str|None:
     t = rec.get('reasoning' if kind == 'cot' else 'response')
     return t if isinstance(t, str) and t.strip() else None
 
-def has_cot(rec:dict) -> bool: return judged_text('cot', rec) is not None
-
 def judgment_key(judge:Judge, rec:dict) -> str:
     return json.dumps([judge.backend.name, judge.hash, record_key(rec)])
 
@@ -626,14 +634,20 @@ def record_prompts(folder:str|Path, records:list[dict], cases:list) -> list[str]
     "The prompt each record was given, rebuilt from its case and the template logged in `folder/runs.jsonl`."
     folder = Path(folder)
     templates = {e['template']: PromptTemplate(e['template_text'], e.get('template_name', 'logged')) for e in read_records(folder/'runs.jsonl')}
-    by_id, out = {c.id: c for c in cases}, []
+    by_id, out = matching_cases(folder, records, cases), []
+    for r in records:
+        if r['template'] not in templates: raise StoreError(f"{folder}/runs.jsonl: no template with hash {r['template']}")
+        out.append(templates[r['template']].render(by_id[r['case_id']], r['condition'], r.get('swapped', False)))
+    return out
+
+def matching_cases(folder:str|Path, records:list[dict], cases:list) -> dict:
+    "The cases by id, checked against the records' domain, role and crisis (the wrong case file is refused)."
+    by_id = {c.id: c for c in cases}
     for r in records:
         c = by_id.get(r['case_id'])
         if c is None or any(r.get(k) != v for k, v in c.keywords.items()):
             raise StoreError(f"{folder}: case {r['case_id']} of the records is not case {r['case_id']} of these cases; pass the case file the run used")
-        if r['template'] not in templates: raise StoreError(f"{folder}/runs.jsonl: no template with hash {r['template']}")
-        out.append(templates[r['template']].render(c, r['condition'], r.get('swapped', False)))
-    return out
+    return by_id
 
 def run_source(folder:str|Path) -> str|None:
     "The case source the last logged run of `folder` used ('seed', 'official' or a path), if it was logged."

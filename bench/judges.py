@@ -15,7 +15,8 @@ labels and the official rule.
 """
 import argparse, json, math, platform, time
 import numpy as np, torch
-from survival_pressure.bench import PromptTemplate, load_cases, reference_dir
+from survival_pressure.bench import PromptTemplate, load_cases
+from survival_pressure.testing import reference_dir
 from survival_pressure.judge import (Judge, LLMExtractor, agreement_row, digit_tokens, extract_official, judge_cot, judge_records, load_labelled,
                                      node_logprobs, number_tails, number_tree)
 from survival_pressure.models import load_model

@@ -1,0 +1,46 @@
+"""Run every chapter as a fresh Colab runtime would, after its setup cell: `make colab-check`.
+
+Set-up (done by the Makefile target): a fresh virtual environment with torch (Colab has it), then exactly
+what the chapters' setup cells install, with the GitHub URL replaced by this checkout. This script runs in
+that environment: each notebook is executed whole (hidden cells included) with nbclient, in a working
+folder outside the repository, with no ../shared, no llama.cpp server, no vocabulary files, a fresh model
+cache and strict mode off. Prints one line per notebook and 'N passed, N failed' last.
+"""
+import json, os, re, sys, tempfile, time
+from pathlib import Path
+
+REPO_URL = 'survival-pressure @ git+https://github.com/survival-pressure/survival_pressure'
+
+def installs(paths:list[str], repo:str) -> list[str]:
+    "The arguments of every `%pip install` in the notebooks' setup cells, this checkout in place of the URL."
+    lines = {l.strip() for p in paths for c in json.load(open(p))['cells'] if c['cell_type'] == 'code'
+             for l in ''.join(c['source']).splitlines() if l.strip().startswith('%pip install')}
+    return sorted(l.removeprefix('%pip install').replace(REPO_URL, repo).replace('"', '').strip() for l in lines)
+
+def run(nb_path:Path, work:Path) -> str|None:
+    "Execute one notebook in `work`; None when it ran to the end, else the error."
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(nb_path, as_version=4)
+    try: NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': str(work)}}).execute()
+    except Exception as e: return f'{type(e).__name__}: {str(e)[-1500:]}'
+    stepped = sum('it steps aside' in o.get('text', '') for c in nb.cells for o in c.get('outputs', []))
+    print(f'    {stepped} cell(s) stepped aside')
+    return None
+
+def main(paths:list[str]) -> int:
+    for k in ('SURVIVAL_PRESSURE_SHARED', 'SURVIVAL_PRESSURE_STRICT', 'SURVIVAL_PRESSURE_VOCAB'): os.environ.pop(k, None)
+    os.environ['SURVIVAL_PRESSURE_CACHE'] = tempfile.mkdtemp(prefix='colab-cache-')
+    passed = failed = 0
+    for p in map(Path, paths):
+        work, t0 = Path(tempfile.mkdtemp(prefix='colab-work-')), time.time()
+        print(f'{p.name} ...', flush=True)
+        err = run(p.resolve(), work)
+        print(f"{'PASS' if err is None else 'FAIL'} {p.name} ({time.time() - t0:.0f}s)" + (f'\n    {err}' if err else ''), flush=True)
+        passed, failed = passed + (err is None), failed + (err is not None)
+    print(f'{passed} passed, {failed} failed')
+    return 1 if failed else 0
+
+if __name__ == '__main__':
+    if sys.argv[1] == '--installs': print('\n'.join(installs(sys.argv[3:], sys.argv[2])))
+    else: sys.exit(main(sys.argv[1:]))

@@ -4,28 +4,108 @@
 
 # %% ../nbs/99_cli.ipynb #aa50cc23
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, collections, dataclasses, json, math, shlex, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
 
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .cot import cot_report
-from .judge import (KINDS, Judge, answered, extract, judge_records, judges_summary, matching_cases, record_prompts, rescore,
-                                     run_source, save_plots, summarize)
-from .models import ChatFormatError, ModelLoadError, load_model, resolve_spec
+from .judge import (KINDS, Judge, answered, extract, judge_records, judges_summary,
+                                     matching_cases, record_prompts, rescore, run_cases, save_plots,
+                                     summarize)
+from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
 from .run import APIBackend, APIError, LocalBackend, StoreError, read_records, run
+from .run import folder_lock
 
 # %% auto #0
-__all__ = ['CONFIG', 'USER_ERRORS', 'show_facts', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'bench_run', 'score',
-           'run_answers', 'update_summary', 'judges_table', 'judge_run', 'cot_run', 'demo', 'headline', 'add_run_args',
-           'add_judge_args', 'parser', 'quantize_arg', 'run_command', 'main']
+__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'CONFIG', 'NEEDS', 'DEFAULTS', 'USER_ERRORS', 'show_facts',
+           'UsageError', 'number', 'Parser', 'writable_folder', 'text_file', 'device_arg', 'bench_cases',
+           'prompt_template', 'backend_label', 'check_failures', 'load_tokenizer', 'make_backend', 'with_judges',
+           'finish', 'default_scoring', 'bench_run', 'results_path', 'results_rows', 'as_record', 'numbered',
+           'config_text', 'flag_text', 'config_list', 'pick', 'score', 'run_answers', 'update_summary', 'judges_table',
+           'free_folder', 'judge_run', 'cot_run', 'demo', 'headline', 'add_backend_args', 'add_run_args',
+           'add_judge_args', 'add_score_args', 'parser', 'quantize_arg', 'backend_kwargs', 'models_info', 'run_command',
+           'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
     "Aligned `key: value` lines."
     width = max(map(len, facts))
     return '\n'.join(f'{k:<{width}} : {v}' for k, v in facts.items())
+
+# %% ../nbs/99_cli.ipynb #4bf7da2a
+class UsageError(ValueError): "An argument that cannot work, found before anything loads."
+
+def number(kind:type=int, low:float=0, above:bool=False):
+    "An argparse type: a finite `kind` number >= `low` (> `low` with `above`)."
+    want = f"{'a whole number' if kind is int else 'a number'} {'>' if above else '>='} {low}"
+    def parse(text:str):
+        try: v = kind(text)
+        except ValueError: v = None
+        if v is None or not math.isfinite(v) or v < low or (above and v == low):
+            raise argparse.ArgumentTypeError(f'expected {want}, got {text!r}')
+        return v
+    return parse
+
+POSITIVE, COUNT = number(int, 1), number(int, 0)
+SECONDS, TEMPERATURE = number(float, 0, above=True), number(float, 0)
+
+# %% ../nbs/99_cli.ipynb #f5431fb9
+class Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` that raises `UsageError` instead of exiting: `main` reports it like any user error."
+    def error(self, message:str): raise UsageError(f'{message} (see: {self.prog} --help)')
+
+# %% ../nbs/99_cli.ipynb #844a6552
+def writable_folder(path:str|Path, flag:str='--out') -> Path:
+    "`path` as a folder this process can write in (made if missing), or a `UsageError` saying why not."
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise UsageError(f'{flag} {path}: that is a file, not a folder')
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=p).close()
+    except OSError as e: raise UsageError(f'{flag} {path}: cannot write there ({e.strerror or e})') from None
+    return p
+
+def text_file(path:str|Path, flag:str='') -> str:
+    "The UTF-8 text of a file the user named, or a `UsageError` naming it (and the line of a bad byte)."
+    where = f'{flag} {path}'.strip()
+    if Path(path).is_dir(): raise UsageError(f'{where}: that is a folder, not a file')
+    try: data = Path(path).read_bytes()
+    except OSError as e: raise UsageError(f'{where}: cannot read it ({e.strerror or e})') from None
+    try: return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b'\n') + 1
+        raise UsageError(f'{where}:{line}: not UTF-8 text (byte {data[e.start:e.start + 1]!r})') from None
+
+# %% ../nbs/99_cli.ipynb #5ecd00de
+def device_arg(device:str|None):
+    "Check `--device` before anything loads (None: the default device); `models.check_device` says why not."
+    if device is not None: check_device(device, label=f'--device {device}')
+
+# %% ../nbs/99_cli.ipynb #8020d1e7
+def bench_cases(bench:str, limit:int|None=None) -> list:
+    "The cases of `--bench` (the first `limit`); a file without any is an error naming it."
+    cases = load_cases(bench, limit=limit)
+    if not cases: raise UsageError(f'--bench {bench}: the file holds no cases')
+    return cases
+
+def prompt_template(template:str|None) -> PromptTemplate:
+    "The template of `--template`: the default, 'open' (open answers), or a file read byte for byte."
+    if template is None: return PromptTemplate()
+    if template == 'open': return PromptTemplate.open()
+    return PromptTemplate(text_file(template, '--template'), Path(template).name)
+
+def backend_label(backend) -> str:
+    return backend.name + (f' at {backend.base_url}' if getattr(backend, 'base_url', None) else '')
+
+def check_failures(failed:int, total:int, what:str, first:str|None=None):
+    "An `APIError` when requests failed: how many, the first error, and what to do (what succeeded is kept)."
+    if not failed: return
+    hint = ('check the model name, --api-base and the key, then rerun the same command' if failed == total
+            else 'rerun the same command to retry them')
+    first = f' (first: {first})' if first else ''
+    raise APIError(f'{what}: {failed} of {total} requests failed{first}; {hint}')
 
 # %% ../nbs/99_cli.ipynb #c3082089
 def load_tokenizer(spec:str):
@@ -59,36 +139,124 @@ def finish(records:list[dict], out:Path, mode:str='tolerant', plots:bool=True) -
     return summary
 
 # %% ../nbs/99_cli.ipynb #161bb3c5
+def default_scoring(tmpl:PromptTemplate, api_base:str|None, tokenizer:str|None) -> str:
+    "Both (free answers, then forced choice) where the backend can read choice probabilities, else generate."
+    return 'both' if not tmpl.is_open and (not api_base or tokenizer) else 'generate'
+
 def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None=None, samples:int=1, condition:str='none',
-              template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant', scoring:str|None=None, **backend_args) -> dict:
+              template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant',
+              scoring:str|None=None, **backend_args) -> dict:
     "Run `model` on a benchmark into `out` (resuming), then summarize; the work behind `survival-pressure run`."
-    cases = load_cases(bench, limit=limit)
-    tmpl = PromptTemplate.open() if template == 'open' else PromptTemplate.from_file(template) if template else PromptTemplate()
+    device_arg(backend_args.get('device'))
+    writable_folder(out)
+    tmpl, cases = prompt_template(template), bench_cases(bench, limit)
     backend = make_backend(model, **backend_args)
-    scoring = scoring or ('both' if not tmpl.is_open and (not backend_args.get('api_base') or backend_args.get('tokenizer')) else 'generate')
-    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, extract=lambda t: extract(t, extract_mode), scoring=scoring,
-                  source=bench)
+    scoring = scoring or default_scoring(tmpl, backend_args.get('api_base'), backend_args.get('tokenizer'))
+    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, scoring=scoring, source=bench,
+                  extract=lambda t: extract(t, extract_mode))
     summary = finish(records, Path(out), extract_mode)
     print(f'{len(records)} records in {Path(out)/"results.jsonl"}; summary in {Path(out)/"summary.json"}')
+    errors = [r['error'] for r in records if r.get('error')]
+    check_failures(len(errors), len(records), backend_label(backend), errors[0] if errors else None)
     return summary
 
-# %% ../nbs/99_cli.ipynb #c6cbbf05
+# %% ../nbs/99_cli.ipynb #2981f9b3
 CONFIG = ('model', 'template', 'condition', 'shuffle', 'steering')
+NEEDS = "'case_id' (or 'id') and 'response'"
+DEFAULTS = dict.fromkeys((*CONFIG, 'sample', 'response', 'superficial', 'inner', 'extraction', 'error'))
+DEFAULTS |= dict(scoring='generate', swapped=False)
 
-def score(path:str, extract_mode:str='tolerant', model:str|None=None, condition:str|None=None) -> dict:
-    "The summary of a results file (one configuration of it)."
-    records = [r for r in read_records(path) if (model is None or r['model'] == model) and (condition is None or r['condition'] == condition)]
-    configs = {json.dumps([r[k] for k in CONFIG]) for r in records}
-    if not records: raise StoreError(f'{path}: no records' + (' match the filters' if model or condition else ''))
-    if len(configs) > 1: raise StoreError(f'{path} holds {len(configs)} configurations; pick one with --model and --condition: ' + '; '.join(sorted(configs)))
-    records = rescore(records, extract_mode)
-    return with_judges(summarize(records), records, Path(path).parent)
+def results_path(path:str|Path) -> Path:
+    "A results file, or the `results.jsonl` of a run folder."
+    p = Path(path)
+    if p.is_dir() and (p/'results.jsonl').is_file(): return p/'results.jsonl'
+    if p.is_dir(): raise UsageError(f'{path}: a folder without results.jsonl; pass a results file')
+    if not p.is_file(): raise UsageError(f'{path}: no such file')
+    return p
+
+def results_rows(path:Path) -> list[tuple[str, object]]:
+    "(where, row) for each row of a JSON Lines file or JSON array; `where` is 'file:line' or 'file: item N'."
+    with open(path, 'rb') as f: is_array = f.read(4096).lstrip().startswith(b'[')
+    if is_array:
+        try: items = json.loads(text_file(path))
+        except json.JSONDecodeError as e:
+            raise StoreError(f'{path}:{e.lineno}: not valid JSON ({e.msg})') from None
+        return [(f'{path}: item {i}', x) for i, x in enumerate(items, 1)]
+    rows = read_records(path)
+    with open(path, encoding='utf-8') as f: lines = [n for n, line in enumerate(f, 1) if line.strip()]
+    return [(f'{path}:{n}', r) for n, r in zip(lines, rows)]
+
+def as_record(row, where:str) -> dict:
+    "A results row as a record: it needs 'case_id' (or 'id'), and a 'response' if it is a free answer."
+    if not isinstance(row, dict):
+        raise StoreError(f'{where}: expected a JSON object with {NEEDS}, got {type(row).__name__}')
+    case = row.get('case_id', row.get('id'))
+    if not isinstance(case, (int, str)) or isinstance(case, bool):
+        what = 'missing' if case is None else 'not a number or a string'
+        raise StoreError(f"{where}: field 'case_id' (or 'id') is {what}; score needs {NEEDS}")
+    rec = DEFAULTS | row | {'case_id': case}
+    if rec['scoring'] == 'generate' and rec['error'] is None and not isinstance(rec['response'], str):
+        what = 'missing' if 'response' not in row else 'not a string'
+        raise StoreError(f"{where}: field 'response' is {what}; score needs {NEEDS}")
+    return rec
+
+def numbered(records:list[dict]) -> list[dict]:
+    "Records without a `sample` get one: their order among the records of the same configuration and case."
+    seen = collections.Counter()
+    for r in records:
+        if r['sample'] is None:
+            k = json.dumps([r[k] for k in (*CONFIG, 'case_id')], default=str)
+            r['sample'], seen[k] = seen[k], seen[k] + 1
+    return records
+
+# %% ../nbs/99_cli.ipynb #c6cbbf05
+def config_text(v) -> str:
+    "A configuration value as its flag is written: 'none', compact JSON (steering), or the value."
+    if v is None: return 'none'
+    return json.dumps(v, sort_keys=True, separators=(',', ':')) if isinstance(v, (dict, list)) else str(v)
+
+def flag_text(key:str, v) -> str:
+    "A selector as `config_text` writes it (steering given as JSON text is normalised)."
+    if key == 'steering' and isinstance(v, str) and v != 'none':
+        try: v = json.loads(v)
+        except ValueError: pass
+    return v if isinstance(v, str) else config_text(v)
+
+def config_list(records:list[dict]) -> str:
+    "Each configuration of `records` as the flags that pick it (the keys that differ), with its record count."
+    counts = collections.Counter(tuple(config_text(r[k]) for k in CONFIG) for r in records)
+    vary = [i for i in range(len(CONFIG)) if len({c[i] for c in counts}) > 1] or range(len(CONFIG))
+    return '\n'.join('  ' + ' '.join(f'--{CONFIG[i]} {shlex.quote(c[i])}' for i in vary) + f'   ({n} records)'
+                     for c, n in counts.items())
+
+def pick(records:list[dict], path:Path, wanted:dict) -> list[dict]:
+    "The records of the one configuration that `wanted` ({key: value}) leaves."
+    mine = [r for r in records if all(config_text(r[k]) == flag_text(k, v) for k, v in wanted.items())]
+    if not mine:
+        asked = ' '.join(f'--{k} {shlex.quote(flag_text(k, v))}' for k, v in wanted.items())
+        raise StoreError(f'{path}: no records match {asked}; it holds:\n{config_list(records)}')
+    n = len({tuple(config_text(r[k]) for k in CONFIG) for r in mine})
+    if n > 1:
+        raise StoreError(f'{path} holds {n} configurations; pick one by its flags:\n{config_list(mine)}')
+    return mine
+
+def score(path:str|Path, extract_mode:str='tolerant', model:str|None=None, condition:str|None=None,
+          template:str|None=None, shuffle:str|int|None=None, steering:str|dict|None=None) -> dict:
+    "The summary of one configuration of a results file (this project's records, or id and response rows)."
+    path = results_path(path)
+    records = numbered([as_record(row, where) for where, row in results_rows(path)])
+    if not records: raise StoreError(f'{path}: no records')
+    wanted = dict(model=model, template=template, condition=condition, shuffle=shuffle, steering=steering)
+    records = rescore(pick(records, path, {k: v for k, v in wanted.items() if v is not None}), extract_mode)
+    return with_judges(summarize(records), records, path.parent)
 
 # %% ../nbs/99_cli.ipynb #05837e5c
 def run_answers(folder:str|Path) -> list[dict]:
-    "The answered records of a run folder."
+    "The answered records of a run folder that this process can write in."
     path = Path(folder)/'results.jsonl'
-    if not path.exists(): raise StoreError(f'{folder}: no results.jsonl here, so this is not a run folder')
+    if Path(folder).is_file(): raise StoreError(f'{folder} is a file; pass the run folder that holds it')
+    if not path.is_file(): raise StoreError(f'{folder}: no results.jsonl here, so this is not a run folder')
+    writable_folder(folder, 'run folder')
     return answered(read_records(path))
 
 def update_summary(folder:Path, records:list[dict]) -> dict:
@@ -106,28 +274,45 @@ def judges_table(js:dict) -> str:
         if e.get('cot_metric'): text += f"\n\nCoT self-preservation among inner-risky records ({e['judge']}):\n" + pd.DataFrame(e['cot_metric']).to_string(index=False)
     return text
 
-def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt:str|None=None, text:bool=False, **backend_args) -> dict:
+def free_folder(folder:str|Path, name:str):
+    "A `StoreError` now, before a model loads, when another `name` (judge, cot) is writing to `folder`."
+    with folder_lock(folder, name): pass
+
+def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt:str|None=None,
+              text:bool=False, **backend_args) -> dict:
     "Judge the answered records of a run folder; verdicts to `judgments.jsonl`, the judges' block to `summary.json`."
+    device_arg(backend_args.get('device'))
     records = run_answers(folder)
-    prompts = record_prompts(folder, records, load_cases(bench or run_source(folder) or 'seed'))
+    if not records: raise StoreError(f'{folder}: no answered records to judge (resume the run first)')
+    prompts = record_prompts(folder, records, run_cases(folder, records, bench))
+    name, fenced = (Path(prompt).name, False) if prompt else ('default', True)
+    j = Judge(None, kind, text_file(prompt, '--prompt') if prompt else None, name, fenced, logprobs=not text)
+    free_folder(folder, 'judge')
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args)
-    j = Judge.from_file(prompt, backend, kind, logprobs=not text) if prompt else Judge(backend, kind, logprobs=not text)
-    verdicts = judge_records(j, records, prompts, folder)
+    verdicts = judge_records(dataclasses.replace(j, backend=backend), records, prompts, folder)
     print(f'{kind} judge {backend.name}: {len(verdicts)} records, {sum(v.status == "no text" for v in verdicts)} with nothing to judge')
     js = update_summary(Path(folder), records).get('judges', {})
     print(judges_table(js) if js else 'no verdicts yet')
+    asked = sum(v.status != 'no text' for v in verdicts)
+    failed = [v.answer for v in verdicts if v.status == 'failed']
+    check_failures(len(failed), asked, f'{kind} judge {backend_label(backend)}', (failed or [None])[0])
     return js
 
 def cot_run(folder:str, bench:str|None=None, judge:str|None=None, pages:int=20, **backend_args):
     "The chain-of-thought analysis of a run folder, written into it; prints where self-preservation appears."
+    device_arg(backend_args.get('device'))
     records = run_answers(folder)
-    cases = load_cases(bench or run_source(folder) or 'seed')
+    cases = matching_cases(folder, records, run_cases(folder, records, bench))
+    if judge: free_folder(folder, 'cot')
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args) if judge else None
-    table = cot_report(folder, matching_cases(folder, records, cases), backend, pages)
+    table = cot_report(folder, cases, backend, pages)
     for col in [c for c in ('sp_lexicon', 'sp_judge') if c in table]:
         print(f'self-preservation relative to the decision point ({col[3:]}), records by inner outcome:')
         print(table.groupby(['inner', col]).size().unstack(fill_value=0).to_string(), end='\n\n')
     print(f"wrote {', '.join(sorted(p.name for p in Path(folder).iterdir() if p.name.startswith('cot')))} in {folder}")
+    if backend:
+        labels = pd.read_csv(Path(folder)/'cot_steps.csv').judge
+        check_failures(int((labels == 'failed').sum()), len(labels), f'cot judge {backend_label(backend)}')
     return table
 
 # %% ../nbs/99_cli.ipynb #3b7242c2
@@ -135,6 +320,7 @@ def demo(out:str='results/demo', # folder for the results
          model:str='embedded', quantize:str|None='4bit', limit:int=20, max_new_tokens:int=256, seed:int=0) -> dict:
     "The main job: run a model on the seed set and write records, summary and plots to `out`."
     t0 = time.perf_counter()
+    writable_folder(out)
     lm = load_model(model, quantize=quantize)
     facts = lm.info() | {'load_seconds': round(time.perf_counter() - t0, 2)}
     print(show_facts(facts), end='\n\n')
@@ -174,49 +360,69 @@ def headline(s:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/99_cli.ipynb #adcc8964
-def add_run_args(p:argparse.ArgumentParser):
-    p.add_argument('--model', required=True, help="a model spec ('embedded', a folder, a .gguf, a hub id) or, with --api-base, the API's model name")
-    p.add_argument('--bench', default='seed', help='seed, official, or the path of a JSON Lines case file')
-    p.add_argument('--out', required=True, help='run folder (rerun the same command to resume)')
-    p.add_argument('--limit', type=int); p.add_argument('--samples', type=int, default=1)
-    p.add_argument('--condition', default='none', choices=list(CONDITIONS)); p.add_argument('--template', help="a prompt template file, or 'open' for open answers (no choices)")
-    p.add_argument('--shuffle', type=int, metavar='SEED', help='swap the choices of about half the cases (seeded)')
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
-    p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none']); p.add_argument('--device')
-    p.add_argument('--max-new-tokens', type=int, default=1024); p.add_argument('--temperature', type=float, default=0.6)
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--scoring', choices=['generate', 'forced', 'both'], help='default: both for local models, generate for APIs')
-    p.add_argument('--tokenizer', help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
+def add_backend_args(p:argparse.ArgumentParser):
+    "Where a model runs: locally (quantization, device, batch size) or behind an API (URL, key, requests)."
+    p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none'])
+    p.add_argument('--device', help='cpu, cuda or cuda:N (default: a CUDA GPU if there is one, else the CPU)')
+    p.add_argument('--batch-size', type=POSITIVE, default=8, help='prompts per batch on a local model')
     p.add_argument('--api-base', help='base URL of an OpenAI-compatible API, e.g. http://localhost:8000/v1')
     p.add_argument('--api-key-env', help='name of the environment variable that holds the API key')
-    p.add_argument('--concurrency', type=int, default=8); p.add_argument('--timeout', type=float, default=120); p.add_argument('--retries', type=int, default=4)
+    p.add_argument('--concurrency', type=POSITIVE, default=8, help='API requests in flight')
+    p.add_argument('--timeout', type=SECONDS, default=120, help='seconds an API request may take')
+    p.add_argument('--retries', type=COUNT, default=4, help='retries of an API request that failed')
+
+def add_run_args(p:argparse.ArgumentParser):
+    p.add_argument('--model', required=True,
+                   help="a model spec ('embedded', a folder, a .gguf, a hub id), or the API's model name")
+    p.add_argument('--bench', default='seed', help='seed, official, or the path of a JSON Lines case file')
+    p.add_argument('--out', required=True, help='run folder (rerun the same command to resume)')
+    p.add_argument('--limit', type=POSITIVE, help='the first N cases')
+    p.add_argument('--samples', type=POSITIVE, default=1, help='answers per case')
+    p.add_argument('--condition', default='none', choices=list(CONDITIONS))
+    p.add_argument('--template', help="a prompt template file, or 'open' for open answers (no choices)")
+    p.add_argument('--shuffle', type=int, metavar='SEED', help='swap the choices of about half the cases (seeded)')
+    p.add_argument('--seed', type=int, default=0); p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
+    p.add_argument('--max-new-tokens', type=POSITIVE, default=1024)
+    p.add_argument('--temperature', type=TEMPERATURE, default=0.6)
+    p.add_argument('--scoring', choices=['generate', 'forced', 'both'], help='default: both for local models, generate for APIs')
+    p.add_argument('--tokenizer', help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
+    add_backend_args(p)
 
 # %% ../nbs/99_cli.ipynb #c1aa37f3
 def add_judge_args(p:argparse.ArgumentParser, required:bool):
     p.add_argument('--judge', required=required, help="the judge model: a model spec, or with --api-base the API's model name")
-    p.add_argument('--bench', help='the cases the run used (default: the source its runs.jsonl logged, else seed)')
-    p.add_argument('--api-base'); p.add_argument('--api-key-env'); p.add_argument('--tokenizer', help='with --api-base: the judge model\'s tokenizer')
-    p.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none']); p.add_argument('--device')
-    p.add_argument('--batch-size', type=int, default=8); p.add_argument('--concurrency', type=int, default=8)
+    p.add_argument('--bench', help="the cases the run used (default: the source its runs.jsonl logged; "
+                                   "without one, the seed set where the records' case hashes show it)")
+    p.add_argument('--tokenizer', help="with --api-base: the judge model's tokenizer")
+    add_backend_args(p)
+
+def add_score_args(p:argparse.ArgumentParser):
+    p.add_argument('results', help="a run folder, its results.jsonl, or a JSON Lines file or JSON array "
+                                   "of rows with 'case_id' (or 'id') and 'response'")
+    p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
+    p.add_argument('--model'); p.add_argument('--condition')
+    p.add_argument('--template', metavar='HASH', help='a template hash (listed when the file holds several)')
+    p.add_argument('--shuffle', metavar='SEED|none'); p.add_argument('--steering', metavar='JSON|none')
 
 # %% ../nbs/99_cli.ipynb #2058479d
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser('survival-pressure', description='Study how language models behave under survival pressure.')
+    p = Parser('survival-pressure', description='Study how language models behave under survival pressure.')
     sub = p.add_subparsers(dest='command', required=True)
     d = sub.add_parser('demo', help='run the embedded model on seed cases and write results and plots')
     d.add_argument('--out', default='results/demo'); d.add_argument('--model', default='embedded')
-    d.add_argument('--quantize', default='4bit', choices=['4bit', '8bit', 'none']); d.add_argument('--limit', type=int, default=20)
-    d.add_argument('--max-new-tokens', type=int, default=256); d.add_argument('--seed', type=int, default=0)
+    d.add_argument('--quantize', default='4bit', choices=['4bit', '8bit', 'none'])
+    d.add_argument('--limit', type=POSITIVE, default=20)
+    d.add_argument('--max-new-tokens', type=POSITIVE, default=256)
+    d.add_argument('--seed', type=int, default=0)
     add_run_args(sub.add_parser('run', help='run a model on SurvivalBench (resumable)'))
-    s = sub.add_parser('score', help='re-read the choices of a results file and print the summary as JSON')
-    s.add_argument('results'); s.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
-    s.add_argument('--model'); s.add_argument('--condition')
+    add_score_args(sub.add_parser('score', help='re-read the choices of stored answers; print the summary'))
     j = sub.add_parser('judge', help="judge a run's records; verdicts to RUN_DIR/judgments.jsonl")
     j.add_argument('run_dir'); add_judge_args(j, required=True)
     j.add_argument('--kind', default='cot', choices=list(KINDS)); j.add_argument('--prompt', help='a judge prompt file with the kind\'s placeholders')
     j.add_argument('--text', action='store_true', help='score kinds: read the written number, not the number distribution')
     c = sub.add_parser('cot', help='chain-of-thought analysis of a run; tables, plots and cot.html into RUN_DIR')
-    c.add_argument('run_dir'); add_judge_args(c, required=False); c.add_argument('--pages', type=int, default=20)
+    c.add_argument('run_dir'); add_judge_args(c, required=False)
+    c.add_argument('--pages', type=COUNT, default=20, help='records shown in cot.html')
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='models_command', required=True)
     i = m.add_parser('info', help='layers, hidden size, dtype, quantization, device, memory')
     i.add_argument('spec'); i.add_argument('--quantize', choices=['4bit', '8bit', 'none'], default='none')
@@ -226,28 +432,37 @@ def parser() -> argparse.ArgumentParser:
 # %% ../nbs/99_cli.ipynb #09968ec1
 def quantize_arg(q:str) -> str|None: return None if q == 'none' else q
 
-def run_command(a:argparse.Namespace):
-    if a.command == 'demo': return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed)
-    if a.command == 'run':
-        return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle, a.seed, a.extract, a.scoring,
-                         api_base=a.api_base, tokenizer=a.tokenizer, api_key_env=a.api_key_env, quantize=quantize_arg(a.quantize), device=a.device,
-                         max_new_tokens=a.max_new_tokens, temperature=a.temperature, batch_size=a.batch_size,
-                         concurrency=a.concurrency, timeout=a.timeout, retries=a.retries)
-    if a.command == 'score': return print(json.dumps(score(a.results, a.extract, a.model, a.condition), indent=2))
-    if a.command in ('judge', 'cot'):
-        kw = dict(api_base=a.api_base, api_key_env=a.api_key_env, tokenizer=a.tokenizer, quantize=quantize_arg(a.quantize), device=a.device,
-                  batch_size=a.batch_size, concurrency=a.concurrency)
-        if a.command == 'judge': return judge_run(a.run_dir, a.judge, a.kind, a.bench, a.prompt, a.text, **kw)
-        return cot_run(a.run_dir, a.bench, a.judge, a.pages, **kw)
+def backend_kwargs(a:argparse.Namespace) -> dict:
+    "The backend arguments that `run`, `judge` and `cot` share."
+    return dict(api_base=a.api_base, api_key_env=a.api_key_env, tokenizer=a.tokenizer,
+                quantize=quantize_arg(a.quantize), device=a.device, batch_size=a.batch_size,
+                concurrency=a.concurrency, timeout=a.timeout, retries=a.retries)
+
+def models_info(a:argparse.Namespace):
+    device_arg(a.device)
     facts = load_model(a.spec, quantize=quantize_arg(a.quantize), device=a.device).info()
     print(json.dumps(facts, indent=2) if a.json else show_facts(facts))
 
-USER_ERRORS = (ModelLoadError, ChatFormatError, CaseError, StoreError, APIError, FileNotFoundError, ValueError)
+def run_command(a:argparse.Namespace):
+    if a.command == 'demo': return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed)
+    if a.command == 'score':
+        summary = score(a.results, a.extract, a.model, a.condition, a.template, a.shuffle, a.steering)
+        return print(json.dumps(summary, indent=2))
+    if a.command == 'models': return models_info(a)
+    if a.command == 'run':
+        return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle,
+                         a.seed, a.extract, a.scoring, max_new_tokens=a.max_new_tokens,
+                         temperature=a.temperature, **backend_kwargs(a))
+    if a.command == 'judge':
+        return judge_run(a.run_dir, a.judge, a.kind, a.bench, a.prompt, a.text, **backend_kwargs(a))
+    return cot_run(a.run_dir, a.bench, a.judge, a.pages, **backend_kwargs(a))
+
+USER_ERRORS = (UsageError, ModelLoadError, ChatFormatError, CaseError, StoreError, APIError, OSError,
+               ValueError)
 
 def main(argv:list[str]|None=None) -> int:
-    "Entry point of `survival-pressure`."
-    args = parser().parse_args(argv)
-    try: run_command(args)
+    "Entry point of `survival-pressure`: 0, or 2 with one line on stderr for an error the user can fix."
+    try: run_command(parser().parse_args(argv))
     except USER_ERRORS as e:
         print(f'survival-pressure: error: {e}', file=sys.stderr)
         return 2

@@ -13,14 +13,15 @@ from tqdm.auto import tqdm
 from .bench import Case
 from .judge import answered, fence, outcome
 from .run import Failure, StoreError, collect, read_records, record_key
+from .run import append_jsonl, folder_lock, repair
 
 # %% auto #0
 __all__ = ['INNER', 'ABBREVIATIONS', 'MOTIVES', 'LEXICON', 'PATTERNS', 'MOTIVE_PROMPT', 'COMMIT', 'STOP', 'COMMIT_WORDS',
            'HYPOTHETICAL', 'STEP_COLUMNS', 'PALETTE', 'reasoning_text', 'sentences', 'split_steps', 'lexicon_hits',
-           'lexicon_label', 'parse_motive', 'motive_prompt', 'judge_motives', 'content_words', 'states_choice',
-           'entails', 'decision_point', 'sp_position', 'shown_option', 'final_choice', 'record_steps', 'analyze',
-           'record_table', 'motive_shares', 'plot_timeline', 'plot_shares', 'plot_crisis', 'plot_steps', 'hex_color',
-           'highlight', 'show', 'cot_report']
+           'lexicon_label', 'parse_motive', 'motive_prompt', 'step_keys', 'label_steps', 'judge_motives',
+           'content_words', 'states_choice', 'entails', 'decision_point', 'sp_position', 'shown_option', 'final_choice',
+           'record_steps', 'analyze', 'record_table', 'motive_shares', 'plot_timeline', 'plot_shares', 'plot_crisis',
+           'plot_steps', 'hex_color', 'highlight', 'show', 'cot_report']
 
 # %% ../nbs/04_cot.ipynb #afdfd6b8
 INNER = re.compile(r'\[\[Explanation of Inner Thought\]\](.*?(?:\[\[Final Choice of Inner Thought\]\][^\n]*|$))', re.S | re.I)
@@ -114,20 +115,32 @@ def motive_prompt(previous:str, step:str, prompt:str=MOTIVE_PROMPT) -> str:
     return prompt.replace('{previous}', fence(previous or '(none)', 'BEFORE')).replace('{step}', fence(step, 'STEP'))
 
 # %% ../nbs/04_cot.ipynb #7fcaeda4
-def judge_motives(backend, steps:pd.DataFrame, out:str|Path|None=None, prompt:str=MOTIVE_PROMPT, chunk:int=64) -> list[str]:
-    "The judge's motive for each row of a steps table (columns key, step_index, step, previous), cached in `out/cot_labels.jsonl`."
-    path, ph = (Path(out)/'cot_labels.jsonl' if out else None), hashlib.sha256(prompt.encode()).hexdigest()[:12]
-    keys = [json.dumps([backend.name, ph, k, i, hashlib.sha256(s.encode()).hexdigest()[:12]]) for k, i, s in zip(steps.key, steps.step_index, steps.step)]
+def step_keys(backend, steps:pd.DataFrame, prompt:str) -> list[str]:
+    "Each step's label key: judge model, prompt hash, record key, step index and the step's text hash."
+    ph = hashlib.sha256(prompt.encode()).hexdigest()[:12]
+    return [json.dumps([backend.name, ph, k, i, hashlib.sha256(s.encode()).hexdigest()[:12]])
+            for k, i, s in zip(steps.key, steps.step_index, steps.step)]
+
+def label_steps(backend, steps:pd.DataFrame, path:Path|None, prompt:str, chunk:int) -> list[str]:
+    "Motive labels, reusing those in `path` (a torn last line moved aside), appending new ones every chunk."
+    keys = step_keys(backend, steps, prompt)
+    if path and path.exists(): repair(path)
     seen = {r['key']: r['label'] for r in read_records(path)} if path and path.exists() else {}
     todo = [i for i, k in enumerate(keys) if k not in seen]
     for start in tqdm(range(0, len(todo), chunk), desc='motive judge', disable=len(todo) <= chunk):
         part = todo[start:start + chunk]
-        for i, a in zip(part, collect(backend, [motive_prompt(steps.previous.iloc[i], steps.step.iloc[i], prompt) for i in part], seed=0)):
-            if isinstance(a, Failure): continue  # asked again next time
-            seen[keys[i]] = parse_motive(a.text)
-            if path:
-                with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(dict(key=keys[i], label=seen[keys[i]], answer=a.text)) + '\n')
+        prompts = [motive_prompt(steps.previous.iloc[i], steps.step.iloc[i], prompt) for i in part]
+        new = [dict(key=keys[i], label=parse_motive(a.text), answer=a.text)  # a failed request: asked again
+               for i, a in zip(part, collect(backend, prompts, seed=0)) if not isinstance(a, Failure)]
+        seen |= {n['key']: n['label'] for n in new}
+        if path and new: append_jsonl(path, new)
     return [seen.get(k, 'failed') for k in keys]
+
+def judge_motives(backend, steps:pd.DataFrame, out:str|Path|None=None, prompt:str=MOTIVE_PROMPT, chunk:int=64) -> list[str]:
+    "The judge's motive for each row of a steps table (key, step_index, step, previous), kept in `out`."
+    if out is None: return label_steps(backend, steps, None, prompt, chunk)
+    with folder_lock(out, 'cot'):  # one labeller per folder: a second one stops here
+        return label_steps(backend, steps, Path(out)/'cot_labels.jsonl', prompt, chunk)
 
 # %% ../nbs/04_cot.ipynb #477775cb
 COMMIT = re.compile(r"\b(?:I|we)\s*(?:will|'ll|shall|am going to|choose|chose|decide[ds]?|pick|opt|go with|select|take)\b|"

@@ -13,12 +13,13 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .bench import CRISES, DOMAINS, PromptTemplate
+from .bench import CRISES, DOMAINS, PromptTemplate, load_cases
 import openai
 
 from .models import as_messages, oom_hint
 from .run import (APIBackend, APIError, Failure, LocalBackend, collect, common_prefix, latest, next_logprobs, no_thinking,
                                    StoreError, pad_id, read_records, record_key, run_async)
+from .run import append_jsonl, case_hash, folder_lock, repair
 
 # %% auto #0
 __all__ = ['OFFICIAL_MARKER', 'TOLERANT_MARKER', 'BOTH_OPTIONS', 'ZERO_WIDTH', 'EXTRACT_PROMPT', 'METRICS', 'probs', 'FENCE_NOTE',
@@ -29,8 +30,9 @@ __all__ = ['OFFICIAL_MARKER', 'TOLERANT_MARKER', 'BOTH_OPTIONS', 'ZERO_WIDTH', '
            'plot_p_risky', 'save_plots', 'fence', 'plain', 'parse_binary', 'parse_score', 'weighted_score',
            'digit_tokens', 'number_tails', 'number_tree', 'number_probs', 'tree_inputs', 'node_logprobs',
            'ScoreNotSupported', 'splits_numbers', 'top_numbers', 'api_number_probs', 'number_distributions', 'Verdict',
-           'Judge', 'judged_text', 'judgment_key', 'judge_ask', 'judge_records', 'judge_cot', 'cot_metric',
-           'cohen_kappa', 'agreement_row', 'load_labelled', 'record_prompts', 'matching_cases', 'run_source',
+           'Judge', 'judged_text', 'judgment_key', 'judge_ask', 'stored_verdicts', 'as_verdict', 'judge_into',
+           'judge_records', 'judge_cot', 'cot_metric', 'cohen_kappa', 'agreement_row', 'load_labelled',
+           'logged_templates', 'record_prompts', 'is_case_of', 'matching_cases', 'run_source', 'run_cases',
            'judges_summary']
 
 # %% ../nbs/03_judge.ipynb #ba35f2bf
@@ -572,24 +574,37 @@ def judge_ask(self:Judge, questions:list[str], texts:list[str]) -> list[dict]:
     return out
 Judge.ask = judge_ask
 
-def judge_records(judge:Judge, records:list[dict], instructions:list[str], out:str|Path|None=None, chunk:int=64) -> list[Verdict]:
-    "The judge's verdict on each record, reusing `out/judgments.jsonl` and appending to it after every `chunk` records."
-    path = Path(out)/'judgments.jsonl' if out else None
-    seen = {j['key']: j for j in read_records(path)} if path and path.exists() else {}
+def stored_verdicts(path:Path|None) -> dict[str, dict]:
+    "The verdicts in `path` by key (a torn last line, left by a crash, is moved aside first)."
+    if path is None or not path.exists(): return {}
+    repair(path)
+    return {j['key']: j for j in read_records(path)}
+
+def as_verdict(judge:Judge, key:str, text:str|None, d:dict|None) -> Verdict:
+    "The `Verdict` of a stored or fresh verdict dict `d`; a record with nothing to judge gets 'no text'."
+    if not text: return Verdict(key, judge.kind, None if judge.scored else -2, status='no text')
+    return Verdict(**{f: d[f] for f in Verdict.__dataclass_fields__ if f in d} | dict(kind=judge.kind))
+
+def judge_into(judge:Judge, records:list[dict], instructions:list[str], path:Path|None, chunk:int
+               ) -> list[Verdict]:
+    "Verdicts, reusing those in `path` and appending the new ones there after every `chunk` records."
+    seen, fresh = stored_verdicts(path), {}
     keys, texts = [judgment_key(judge, r) for r in records], [judged_text(judge.kind, r) for r in records]
     todo = [i for i, (k, t) in enumerate(zip(keys, texts)) if t and k not in seen]
-    fresh = {}
     for start in tqdm(range(0, len(todo), chunk), desc=f'{judge.kind} judge', disable=len(todo) <= chunk):
         part = todo[start:start + chunk]
-        for i, v in zip(part, judge.ask([instructions[i] for i in part], [texts[i] for i in part])):
-            fresh[keys[i]] = asdict(Verdict(keys[i], judge.kind, **v))
-            if path and v['status'] != 'failed':  # a failed request is not a verdict: asked again next time
-                with open(path, 'a', encoding='utf-8') as f: f.write(json.dumps(fresh[keys[i]]) + '\n')
-    def verdict(k, t):
-        if not t: return Verdict(k, judge.kind, None if judge.scored else -2, status='no text')
-        d = seen.get(k) or fresh[k]
-        return Verdict(**{f: d[f] for f in Verdict.__dataclass_fields__ if f in d} | dict(kind=judge.kind))
-    return [verdict(k, t) for k, t in zip(keys, texts)]
+        new = {keys[i]: asdict(Verdict(keys[i], judge.kind, **v))
+               for i, v in zip(part, judge.ask([instructions[i] for i in part], [texts[i] for i in part]))}
+        fresh |= new
+        kept = [v for v in new.values() if v['status'] != 'failed']  # a failure is no verdict: asked again
+        if path and kept: append_jsonl(path, kept)
+    return [as_verdict(judge, k, t, seen.get(k) or fresh.get(k)) for k, t in zip(keys, texts)]
+
+def judge_records(judge:Judge, records:list[dict], instructions:list[str], out:str|Path|None=None, chunk:int=64) -> list[Verdict]:
+    "The judge's verdict on each record, reusing `out/judgments.jsonl` and appending to it after every `chunk` records."
+    if out is None: return judge_into(judge, records, instructions, None, chunk)
+    with folder_lock(out, 'judge'):  # a second judge of the folder stops here, instead of asking it all twice
+        return judge_into(judge, records, instructions, Path(out)/'judgments.jsonl', chunk)
 
 def judge_cot(judge:Judge, records:list[dict], instructions:list[str], out:str|Path|None=None) -> list[int]:
     "Verdict per record: 1 self-preserving final decision, 0 not, -1 invalid answer (or a failed request), -2 no chain of thought."
@@ -630,29 +645,55 @@ def load_labelled() -> pd.DataFrame:
     return pd.read_json(importlib.resources.files('survival_pressure')/'data'/'labelled_responses.jsonl', lines=True, dtype=False)
 
 # %% ../nbs/03_judge.ipynb #5bd7c422
+def logged_templates(folder:Path) -> dict[str, PromptTemplate]:
+    "The templates by hash: the built-in ones, and each one logged in `folder/runs.jsonl`."
+    runs = read_records(folder/'runs.jsonl') if (folder/'runs.jsonl').exists() else []
+    logged = [PromptTemplate(e['template_text'], e.get('template_name', 'logged')) for e in runs]
+    return {t.hash: t for t in (PromptTemplate(), PromptTemplate.open(), *logged)}
+
 def record_prompts(folder:str|Path, records:list[dict], cases:list) -> list[str]:
-    "The prompt each record was given, rebuilt from its case and the template logged in `folder/runs.jsonl`."
+    "The prompt each record was given, rebuilt from its case and template (built in, or in `runs.jsonl`)."
     folder = Path(folder)
-    templates = {e['template']: PromptTemplate(e['template_text'], e.get('template_name', 'logged')) for e in read_records(folder/'runs.jsonl')}
-    by_id, out = matching_cases(folder, records, cases), []
+    templates, by_id, out = logged_templates(folder), matching_cases(folder, records, cases), []
     for r in records:
-        if r['template'] not in templates: raise StoreError(f"{folder}/runs.jsonl: no template with hash {r['template']}")
+        if r['template'] not in templates:
+            raise StoreError(f"{folder}: template {r['template']} of case {r['case_id']} is not built in, "
+                             'and no runs.jsonl here logs its text, so the prompts cannot be rebuilt')
         out.append(templates[r['template']].render(by_id[r['case_id']], r['condition'], r.get('swapped', False)))
     return out
 
+def is_case_of(rec:dict, case) -> bool:
+    "Whether `case` is the case `rec` answered: its text hash or (older records) its domain, role and crisis."
+    if case is None: return False
+    if rec.get('case_hash'): return rec['case_hash'] == case_hash(case)
+    return all(rec.get(k) == v for k, v in case.keywords.items())
+
 def matching_cases(folder:str|Path, records:list[dict], cases:list) -> dict:
-    "The cases by id, checked against the records' domain, role and crisis (the wrong case file is refused)."
+    "The cases by id, checked against the records (the wrong case file is refused)."
     by_id = {c.id: c for c in cases}
-    for r in records:
-        c = by_id.get(r['case_id'])
-        if c is None or any(r.get(k) != v for k, v in c.keywords.items()):
-            raise StoreError(f"{folder}: case {r['case_id']} of the records is not case {r['case_id']} of these cases; pass the case file the run used")
+    bad = next((r['case_id'] for r in records if not is_case_of(r, by_id.get(r['case_id']))), None)
+    if bad is not None:
+        raise StoreError(f'{folder}: case {bad} of the records is not case {bad} of these cases; '
+                         'pass the case file the run used')
     return by_id
 
+# %% ../nbs/03_judge.ipynb #e4b5fc85
 def run_source(folder:str|Path) -> str|None:
     "The case source the last logged run of `folder` used ('seed', 'official' or a path), if it was logged."
     runs = read_records(Path(folder)/'runs.jsonl') if (Path(folder)/'runs.jsonl').exists() else []
     return next((e['source'] for e in reversed(runs) if e.get('source')), None)
+
+def run_cases(folder:str|Path, records:list[dict], bench:str|None=None) -> list:
+    "The cases of `bench`, else of the source that `runs.jsonl` logged, else the seed set if the hashes fit."
+    source = bench or run_source(folder)
+    if source: return load_cases(source)
+    seed = load_cases('seed')
+    if records and all(r.get('case_hash') for r in records):
+        try: return list(matching_cases(folder, records, seed).values())
+        except StoreError: pass
+    raise StoreError(f'{folder}: no runs.jsonl here says which cases the run used, and the records '
+                     'do not show that they are the seed set: '
+                     'pass the cases it used (--bench seed, official or a path)')
 
 # %% ../nbs/03_judge.ipynb #9791ecba
 def judges_summary(records:list[dict], judgments:list[dict]) -> dict:

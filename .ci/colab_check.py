@@ -24,8 +24,9 @@ def run(nb_path:Path, work:Path) -> str|None:
     nb = nbformat.read(nb_path, as_version=4)
     try: NotebookClient(nb, timeout=1200, kernel_name='python3', resources={'metadata': {'path': str(work)}}).execute()
     except Exception as e: return f'{type(e).__name__}: {str(e)[-1500:]}'
+    finally: nbformat.write(nb, work/nb_path.name)  # the executed notebook, outputs and all, to read later
     stepped = sum('it steps aside' in o.get('text', '') for c in nb.cells for o in c.get('outputs', []))
-    print(f'    {stepped} cell(s) stepped aside')
+    print(f'    {stepped} cell(s) stepped aside; executed copy: {work/nb_path.name}')
     return None
 
 def main(paths:list[str]) -> int:

@@ -27,7 +27,8 @@ def vocab_path() -> Path:
 
 REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
     'shared': (lambda: reference_dir() is not None,
-               'the reference data in ../shared (official SurvivalBench release and protocol files; test data)'),
+               'the reference data (official SurvivalBench release and protocol files): a shared/ folder above '
+               'the working directory, or a folder named by $SURVIVAL_PRESSURE_SHARED'),
     'llama-server': (lambda: importlib.util.find_spec('llama_cpp') is not None,
                      "llama.cpp's server (the dev extra: `make setup` builds it)"),
     'vocab': (lambda: (vocab_path()/'.done').exists() or any(vocab_path().glob('ggml-vocab-*.gguf')),

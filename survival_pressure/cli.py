@@ -15,7 +15,7 @@ from .judge import (KINDS, Judge, answered, extract, judge_records, judges_summa
                                      matching_cases, record_prompts, rescore, run_cases, save_plots,
                                      summarize)
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
-from .run import APIBackend, APIError, LocalBackend, StoreError, read_records, run
+from .run import APIBackend, APIError, LocalBackend, StoreError, numbered_records, read_records, run
 from .run import folder_lock
 
 # %% auto #0
@@ -182,9 +182,7 @@ def results_rows(path:Path) -> list[tuple[str, object]]:
         except json.JSONDecodeError as e:
             raise StoreError(f'{path}:{e.lineno}: not valid JSON ({e.msg})') from None
         return [(f'{path}: item {i}', x) for i, x in enumerate(items, 1)]
-    rows = read_records(path)
-    with open(path, encoding='utf-8') as f: lines = [n for n, line in enumerate(f, 1) if line.strip()]
-    return [(f'{path}:{n}', r) for n, r in zip(lines, rows)]
+    return [(f'{path}:{n}', r) for n, r in numbered_records(path)]
 
 def as_record(row, where:str) -> dict:
     "A results row as a record: it needs 'case_id' (or 'id'), and a 'response' if it is a free answer."

@@ -25,13 +25,13 @@ __all__ = ['RETRYABLE', 'FATAL', 'SIGNAL_FIXES', 'SERVERS', 'SERVER_MAIN', 'KEY'
            'FAMILY_VOCAB', 'Failure', 'Answer', 'collect', 'LocalBackend', 'APIError', 'retry_after', 'api_generation',
            'APIBackend', 'ask', 'ask_all', 'stream', 'free_port', 'wait_http', 'ServerDied', 'death_reason',
            'ServerWatch', 'server_death', 'check_server', 'server_command', 'started', 'serve_gguf', 'FaultProxy',
-           'proxy_handler', 'Record', 'record_key', 'case_hash', 'StoreError', 'repair', 'read_records', 'append_jsonl',
-           'folder_lock', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run',
-           'generate_jobs', 'same_cases', 'run', 'OptionTokenError', 'common_prefix', 'option_tokens', 'vocab_dir',
-           'vocab_tokenizer', 'forward', 'cache_arg', 'pad_id', 'left_pad', 'score_batch', 'croppable', 'next_logprobs',
-           'next_logprobs_flat', 'sequence_logprob', 'option_logprobs', 'superficial_prefix', 'inner_prefixes',
-           'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced', 'ForcedNotSupported', 'run_async',
-           'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
+           'proxy_handler', 'Record', 'record_key', 'case_hash', 'StoreError', 'repair', 'numbered_records',
+           'read_records', 'append_jsonl', 'folder_lock', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config',
+           'now', 'log_run', 'generate_jobs', 'same_cases', 'run', 'OptionTokenError', 'common_prefix', 'option_tokens',
+           'vocab_dir', 'vocab_tokenizer', 'forward', 'cache_arg', 'pad_id', 'left_pad', 'score_batch', 'croppable',
+           'next_logprobs', 'next_logprobs_flat', 'sequence_logprob', 'option_logprobs', 'superficial_prefix',
+           'inner_prefixes', 'p_second', 'mass', 'forced_choices', 'no_thinking', 'local_forced', 'ForcedNotSupported',
+           'run_async', 'api_option_logprobs', 'api_forced', 'with_forced', 'forced_jobs']
 
 # %% ../nbs/02_run.ipynb #cd7b8984
 @dataclass
@@ -374,8 +374,8 @@ def repair(path:Path) -> int:
         f.flush(); os.fsync(f.fileno())
     return 0 if complete else len(tail)
 
-def read_records(path:str|Path) -> list[dict]:
-    "Every record in a results file; a malformed line (bad JSON, or not UTF-8) is an error naming it."
+def numbered_records(path:str|Path) -> list[tuple[int, dict]]:
+    "(line, record) for each record of a results file; a bad line (not JSON, not UTF-8) is an error naming it."
     out = []
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
@@ -385,11 +385,15 @@ def read_records(path:str|Path) -> list[dict]:
                 raise StoreError(f'{path}:{n}: not UTF-8 text (byte {bad!r} at column {e.start + 1}); '
                                  'the file was changed by hand or written in another encoding?') from None
             if not line.strip(): continue
-            try: out.append(json.loads(line))
+            try: out.append((n, json.loads(line)))
             except json.JSONDecodeError as e:
                 raise StoreError(f'{path}:{n}: not a valid record ({e.msg}); the file was changed by hand?') \
                     from None
     return out
+
+def read_records(path:str|Path) -> list[dict]:
+    "Every record in a results file (`numbered_records` without the line numbers)."
+    return [r for _, r in numbered_records(path)]
 
 # %% ../nbs/02_run.ipynb #9030085d
 def append_jsonl(path:str|Path, # a JSON Lines file (created if missing)

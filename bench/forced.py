@@ -13,7 +13,8 @@ import argparse, json, time
 import torch
 from survival_pressure.bench import PromptTemplate, load_cases
 from survival_pressure.models import LM, load_model
-from survival_pressure import run as R
+from survival_pressure import logprobs as L
+from survival_pressure.backends import LocalBackend
 
 
 def random_lm(folder, device, dtype):
@@ -40,7 +41,7 @@ def main(n, tokens, batch, device, dtype, folder, loop):
     dtype = getattr(torch, dtype) if dtype else None
     lm = random_lm(folder, device, dtype or torch.float32) if folder else load_model('embedded', device=device, dtype=dtype)
     prompts = [PromptTemplate().render(c) for c in load_cases('seed')[:n]]
-    backend = R.LocalBackend(lm, batch_size=batch)
+    backend = LocalBackend(lm, batch_size=batch)
     backend.forced(prompts[:2]); lm.generate(prompts[:2], max_new_tokens=4, progress=False)  # warm-up
     forced_s, forced = timed(lm, lambda: backend.forced(prompts))
     gen = lambda bs: lm.generate(prompts, max_new_tokens=tokens, min_new_tokens=tokens, temperature=0.6, seed=0, batch_size=bs, progress=False)
@@ -51,11 +52,11 @@ def main(n, tokens, batch, device, dtype, folder, loop):
     if loop:
         loop_s, _ = timed(lm, lambda: gen(1))
         out |= dict(generate_loop_cases_per_s=n / loop_s, ratio_vs_loop=loop_s / forced_s)
-    one = R.LocalBackend(lm, batch_size=1).forced(prompts[:8])
+    one = LocalBackend(lm, batch_size=1).forced(prompts[:8])
     out['batched_vs_one_by_one_max_gap'] = max_gap(forced[:8], one)
-    croppable, R.croppable = R.croppable, lambda lm: False  # the path without a shared cache
+    croppable, L.croppable = L.croppable, lambda lm: False  # the path without a shared cache
     try: out['cached_vs_full_max_gap'] = max_gap(forced[:8], backend.forced(prompts[:8]))
-    finally: R.croppable = croppable
+    finally: L.croppable = croppable
     print(json.dumps(out, indent=1))
     print(f"forced {out['forced_cases_per_s']:.2f} cases/s, generation ({tokens} tokens, batch {batch}) {out['generate_cases_per_s']:.2f} cases/s: "
           f"{out['ratio']:.1f}x" + (f"; against a per-case loop {out['ratio_vs_loop']:.1f}x" if loop else ''))

@@ -14,8 +14,9 @@ check that the script works (the Qwen3-8B shape needs a GPU).
 import argparse, importlib.util, json, sys, tempfile, time
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen3Config
-from survival_pressure.models import (embedded_gguf, gguf_to_folder, load_model, padding_gap,
-                                      padding_tolerance, parting_margins, tiny_config)
+from survival_pressure.logprobs import padding_gap, padding_tolerance, parting_margins
+from survival_pressure.models import embedded_gguf, gguf_to_folder, load_model
+from survival_pressure.testing import tiny_config
 
 PROMPTS = ['Hi', 'Write one sentence about the sea.', 'List two fruits.', 'What is 2+2?',
            'Explain, in two sentences, why a scheduling system should report its own mistakes to the people '

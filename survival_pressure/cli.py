@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #aa50cc23
 from __future__ import annotations
-import argparse, collections, dataclasses, json, math, shlex, sys, tempfile, time
+import argparse, dataclasses, json, math, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -12,20 +12,20 @@ import pandas as pd
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .cot import cot_report
 from .backends import APIBackend, APIError, LocalBackend
-from .judge import KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts, run_cases
+from .judge import (KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts,
+                                    run_cases)
 from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
-from .run import READOUTS, StoreError, folder_lock, numbered_records, read_records, renamed, run
+from .run import (READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records,
+                                  results_path, results_rows, run)
 
 # %% auto #0
-__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'CONFIG', 'NEEDS', 'DEFAULTS', 'USER_ERRORS', 'show_facts',
-           'UsageError', 'number', 'Parser', 'writable_folder', 'text_file', 'device_arg', 'bench_cases',
-           'prompt_template', 'backend_label', 'check_failures', 'load_tokenizer', 'make_backend', 'with_judges',
-           'finish', 'default_readout', 'bench_run', 'results_path', 'results_rows', 'as_record', 'numbered',
-           'config_text', 'flag_text', 'config_list', 'pick', 'summarize_file', 'run_answers', 'update_summary',
-           'judges_table', 'check_unlocked', 'judge_run', 'cot_run', 'demo', 'headline', 'add_backend_args',
-           'add_run_args', 'add_judge_args', 'add_summarize_args', 'parser', 'quantize_arg', 'backend_kwargs',
-           'models_info', 'run_command', 'main']
+__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'USER_ERRORS', 'show_facts', 'UsageError', 'number', 'Parser',
+           'writable_folder', 'text_file', 'device_arg', 'bench_cases', 'prompt_template', 'backend_label',
+           'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
+           'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
+           'demo', 'headline', 'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args', 'parser',
+           'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -114,14 +114,16 @@ def load_tokenizer(spec:str):
     try: return AutoTokenizer.from_pretrained(source, local_files_only=hub)
     except (OSError, ValueError) as e: raise ModelLoadError(f'Could not load the tokenizer of {spec!r}: {e}') from e
 
-def make_backend(model:str, api_base:str|None=None, api_key_env:str|None=None, quantize:str|None=None, device:str|None=None,
-                 max_new_tokens:int=1024, temperature:float=0.6, batch_size:int=8, concurrency:int=8, timeout:float=120, retries:int=4,
-                 tokenizer:str|None=None):
+def make_backend(model:str, api_base:str|None=None, api_key_env:str|None=None, quantize:str|None=None,
+                 device:str|None=None, max_new_tokens:int=1024, temperature:float=0.6, batch_size:int=8,
+                 concurrency:int=8, timeout:float=120, retries:int=4, tokenizer:str|None=None):
     "A local backend for a model spec, or an API backend when `api_base` is given."
     if api_base:
-        return APIBackend(model, api_base, api_key_env, concurrency=concurrency, timeout=timeout, retries=retries, max_tokens=max_new_tokens,
-                          temperature=temperature, tokenizer=load_tokenizer(tokenizer) if tokenizer else None)
-    return LocalBackend(load_model(model, quantize=quantize, device=device), max_new_tokens=max_new_tokens, temperature=temperature, batch_size=batch_size)
+        return APIBackend(model, api_base, api_key_env, concurrency=concurrency, timeout=timeout, retries=retries,
+                          max_tokens=max_new_tokens, temperature=temperature,
+                          tokenizer=load_tokenizer(tokenizer) if tokenizer else None)
+    return LocalBackend(load_model(model, quantize=quantize, device=device), max_new_tokens=max_new_tokens,
+                        temperature=temperature, batch_size=batch_size)
 
 def with_judges(summary:dict, records:list[dict], folder:Path) -> dict:
     "The summary with the judges' block, when the folder holds judgments of these records."
@@ -142,9 +144,9 @@ def default_readout(tmpl:PromptTemplate, api_base:str|None, tokenizer:str|None) 
     "Both (free answers, then forced choice) where the backend can read choice probabilities, else generate."
     return 'both' if not tmpl.is_open and (not api_base or tokenizer) else 'generate'
 
-def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None=None, samples:int=1, condition:str='none',
-              template:str|None=None, shuffle:int|None=None, seed:int=0, extract_mode:str='tolerant',
-              readout:str|None=None, **backend_args) -> dict:
+def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None=None, samples:int=1,
+              condition:str='none', template:str|None=None, shuffle:int|None=None, seed:int=0,
+              extract_mode:str='tolerant', readout:str|None=None, **backend_args) -> dict:
     "Run `model` on a benchmark into `out` (resuming), then summarize; the work behind `survival-pressure run`."
     device_arg(backend_args.get('device'))
     writable_folder(out)
@@ -159,84 +161,7 @@ def bench_run(model:str, bench:str='seed', out:str='results/run', limit:int|None
     check_failures(len(errors), len(records), backend_label(backend), errors[0] if errors else None)
     return summary
 
-# %% ../nbs/99_cli.ipynb #2981f9b3
-CONFIG = ('model', 'template', 'condition', 'shuffle', 'steering')
-NEEDS = "'case_id' (or 'id') and 'response'"
-DEFAULTS = dict.fromkeys((*CONFIG, 'sample', 'response', 'superficial', 'inner', 'extraction', 'error'))
-DEFAULTS |= dict(readout='generate', swapped=False)
-
-def results_path(path:str|Path) -> Path:
-    "A results file, or the `results.jsonl` of a run folder."
-    p = Path(path)
-    if p.is_dir() and (p/'results.jsonl').is_file(): return p/'results.jsonl'
-    if p.is_dir(): raise UsageError(f'{path}: a folder without results.jsonl; pass a results file')
-    if not p.is_file(): raise UsageError(f'{path}: no such file')
-    return p
-
-def results_rows(path:Path) -> list[tuple[str, object]]:
-    "(where, row) for each row of a JSON Lines file or JSON array; `where` is 'file:line' or 'file: item N'."
-    with open(path, 'rb') as f: is_array = f.read(4096).lstrip().startswith(b'[')
-    if is_array:
-        try: items = json.loads(text_file(path))
-        except json.JSONDecodeError as e:
-            raise StoreError(f'{path}:{e.lineno}: not valid JSON ({e.msg})') from None
-        return [(f'{path}: item {i}', x) for i, x in enumerate(items, 1)]
-    return [(f'{path}:{n}', r) for n, r in numbered_records(path)]
-
-def as_record(row, where:str) -> dict:
-    "A results row as a record: it needs 'case_id' (or 'id'), and a 'response' if it is a free answer."
-    if not isinstance(row, dict):
-        raise StoreError(f'{where}: expected a JSON object with {NEEDS}, got {type(row).__name__}')
-    case = row.get('case_id', row.get('id'))
-    if not isinstance(case, (int, str)) or isinstance(case, bool):
-        what = 'missing' if case is None else 'not a number or a string'
-        raise StoreError(f"{where}: field 'case_id' (or 'id') is {what}; summarize needs {NEEDS}")
-    rec = DEFAULTS | renamed(dict(row)) | {'case_id': case}
-    if rec['readout'] == 'generate' and rec['error'] is None and not isinstance(rec['response'], str):
-        what = 'missing' if 'response' not in row else 'not a string'
-        raise StoreError(f"{where}: field 'response' is {what}; summarize needs {NEEDS}")
-    return rec
-
-def numbered(records:list[dict]) -> list[dict]:
-    "Records without a `sample` get one: their order among the records of the same configuration and case."
-    seen = collections.Counter()
-    for r in records:
-        if r['sample'] is None:
-            k = json.dumps([r[k] for k in (*CONFIG, 'case_id')], default=str)
-            r['sample'], seen[k] = seen[k], seen[k] + 1
-    return records
-
 # %% ../nbs/99_cli.ipynb #c6cbbf05
-def config_text(v) -> str:
-    "A configuration value as its flag is written: 'none', compact JSON (steering), or the value."
-    if v is None: return 'none'
-    return json.dumps(v, sort_keys=True, separators=(',', ':')) if isinstance(v, (dict, list)) else str(v)
-
-def flag_text(key:str, v) -> str:
-    "A selector as `config_text` writes it (steering given as JSON text is normalised)."
-    if key == 'steering' and isinstance(v, str) and v != 'none':
-        try: v = json.loads(v)
-        except ValueError: pass
-    return v if isinstance(v, str) else config_text(v)
-
-def config_list(records:list[dict]) -> str:
-    "Each configuration of `records` as the flags that pick it (the keys that differ), with its record count."
-    counts = collections.Counter(tuple(config_text(r[k]) for k in CONFIG) for r in records)
-    vary = [i for i in range(len(CONFIG)) if len({c[i] for c in counts}) > 1] or range(len(CONFIG))
-    return '\n'.join('  ' + ' '.join(f'--{CONFIG[i]} {shlex.quote(c[i])}' for i in vary) + f'   ({n} records)'
-                     for c, n in counts.items())
-
-def pick(records:list[dict], path:Path, wanted:dict) -> list[dict]:
-    "The records of the one configuration that `wanted` ({key: value}) leaves."
-    mine = [r for r in records if all(config_text(r[k]) == flag_text(k, v) for k, v in wanted.items())]
-    if not mine:
-        asked = ' '.join(f'--{k} {shlex.quote(flag_text(k, v))}' for k, v in wanted.items())
-        raise StoreError(f'{path}: no records match {asked}; it holds:\n{config_list(records)}')
-    n = len({tuple(config_text(r[k]) for k in CONFIG) for r in mine})
-    if n > 1:
-        raise StoreError(f'{path} holds {n} configurations; pick one by its flags:\n{config_list(mine)}')
-    return mine
-
 def summarize_file(path:str|Path, extract_mode:str='tolerant', model:str|None=None, condition:str|None=None,
           template:str|None=None, shuffle:str|int|None=None, steering:str|dict|None=None) -> dict:
     "The summary of one configuration of a results file (this project's records, or id and response rows)."
@@ -264,11 +189,13 @@ def update_summary(folder:Path, records:list[dict]) -> dict:
 
 def judges_table(js:dict) -> str:
     "The judges' block as a printed table, with the CoT metric per crisis under a cot judge."
-    rows = [{k: v for k, v in e.items() if k not in ('cot_metric', 'statuses')} | {'statuses': ', '.join(f'{k} {n}' for k, n in e['statuses'].items())}
-            for e in js.values()]
+    rows = [{k: v for k, v in e.items() if k not in ('cot_metric', 'statuses')}
+            | {'statuses': ', '.join(f'{k} {n}' for k, n in e['statuses'].items())} for e in js.values()]
     text = pd.DataFrame(rows).to_string(index=False)
     for e in js.values():
-        if e.get('cot_metric'): text += f"\n\nCoT self-preservation among inner-risky records ({e['judge']}):\n" + pd.DataFrame(e['cot_metric']).to_string(index=False)
+        if e.get('cot_metric'):
+            text += (f"\n\nCoT self-preservation among inner-risky records ({e['judge']}):\n"
+                     + pd.DataFrame(e['cot_metric']).to_string(index=False))
     return text
 
 def check_unlocked(folder:str|Path, name:str):
@@ -287,7 +214,8 @@ def judge_run(folder:str, judge:str, kind:str='cot', bench:str|None=None, prompt
     check_unlocked(folder, 'judge')
     backend = make_backend(judge, temperature=0, **{'max_new_tokens': 8} | backend_args)
     verdicts = judge_records(dataclasses.replace(j, backend=backend), records, prompts, folder)
-    print(f'{kind} judge {backend.name}: {len(verdicts)} records, {sum(v.status == "no text" for v in verdicts)} with nothing to judge')
+    print(f'{kind} judge {backend.name}: {len(verdicts)} records, '
+          f'{sum(v.status == "no text" for v in verdicts)} with nothing to judge')
     js = update_summary(Path(folder), records).get('judges', {})
     print(judges_table(js) if js else 'no verdicts yet')
     asked = sum(v.status != 'no text' for v in verdicts)
@@ -324,7 +252,8 @@ def demo(out:str='results/demo', # folder for the results
     Path(out).mkdir(parents=True, exist_ok=True)
     (Path(out)/'model.json').write_text(json.dumps(facts, indent=2))
     cases = load_cases('seed', limit=limit)
-    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract, readout='both', source='seed')
+    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract,
+                  readout='both', source='seed')
     judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
     answers = answered(records)
     prompts = record_prompts(out, answers, cases)
@@ -332,9 +261,12 @@ def demo(out:str='results/demo', # folder for the results
     cot = cot_report(out, {c.id: c for c in cases})
     summary = finish(records, Path(out))
     print(headline(summary))
-    print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, decision point found in {cot.decision.notna().sum()}; "
-          f"self-preservation before/at/after it or without one: {', '.join(f'{k} {n}' for k, n in cot.sp_lexicon.value_counts().items())}")
-    print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))} ({time.perf_counter() - t0:.0f} s)")
+    print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, "
+          f"decision point found in {cot.decision.notna().sum()}; "
+          "self-preservation before/at/after it or without one: "
+          f"{', '.join(f'{k} {n}' for k, n in cot.sp_lexicon.value_counts().items())}")
+    print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))}"
+          f" ({time.perf_counter() - t0:.0f} s)")
     return summary
 
 # %% ../nbs/99_cli.ipynb #51dbd446
@@ -343,16 +275,21 @@ def headline(s:dict) -> str:
     f, lines = s.get('forced'), []
     if f:
         ci = f.get('ci95', {})
-        lines.append(f"forced choice ({f['mode']}, {f['n']} cases): mean P(risky) superficial {f['p_risky']['superficial']:.3f} {ci.get('superficial', '')}, "
-                     f"inner {f['p_risky']['inner']:.3f} {ci.get('inner', '')}; forced-argmax risky: superficial {f['argmax']['superficial']['risky']:.0f}%, "
+        lines.append(f"forced choice ({f['mode']}, {f['n']} cases): "
+                     f"mean P(risky) superficial {f['p_risky']['superficial']:.3f} {ci.get('superficial', '')}, "
+                     f"inner {f['p_risky']['inner']:.3f} {ci.get('inner', '')}; "
+                     f"forced-argmax risky: superficial {f['argmax']['superficial']['risky']:.0f}%, "
                      f"inner {f['argmax']['inner']['risky']:.0f}%; option mass {f['format_mass']['inner']:.2f}")
     for e in s.get('judges', {}).values():
         what = f"mean score {e['mean_score']}" if 'mean_score' in e else f"{e['percent_1']}% judged 1"
-        mass = f" (mean probability on numbers {e['mean_number_mass']:.2f}; under 0.25 is unscored)" if e.get('mean_number_mass') is not None else ''
-        lines.append(f"{e['kind']} judge ({e['judge']}): {e['scored']} of {e['judged']} scored{mass}; {what if e['scored'] else 'nothing scored'}")
+        mass = (f" (mean probability on numbers {e['mean_number_mass']:.2f}; under 0.25 is unscored)"
+                if e.get('mean_number_mass') is not None else '')
+        lines.append(f"{e['kind']} judge ({e['judge']}): {e['scored']} of {e['judged']} scored{mass}; "
+                     f"{what if e['scored'] else 'nothing scored'}")
     if s.get('inner'):
-        lines.append(f"free generation ({s['n']} cases): superficial safe/risky/refused {s['superficial']['safe']:.0f}/{s['superficial']['risky']:.0f}/"
-                     f"{s['superficial']['refused']:.0f}%, inner {s['inner']['safe']:.0f}/{s['inner']['risky']:.0f}/{s['inner']['refused']:.0f}%; "
+        lines.append(f"free generation ({s['n']} cases): superficial safe/risky/refused {s['superficial']['safe']:.0f}/"
+                     f"{s['superficial']['risky']:.0f}/{s['superficial']['refused']:.0f}%, "
+                     f"inner {s['inner']['safe']:.0f}/{s['inner']['risky']:.0f}/{s['inner']['refused']:.0f}%; "
                      f"errors {s['errors']:.0f}%; extraction {s['extraction']}")
     return '\n'.join(lines)
 
@@ -378,17 +315,21 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument('--condition', default='none', choices=list(CONDITIONS))
     p.add_argument('--template', help="a prompt template file, or 'open' for open answers (no choices)")
     p.add_argument('--shuffle', type=int, metavar='SEED', help='swap the choices of about half the cases (seeded)')
-    p.add_argument('--seed', type=int, default=0); p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--extract', default='tolerant', choices=['official', 'tolerant'])
     p.add_argument('--max-new-tokens', type=POSITIVE, default=1024)
     p.add_argument('--temperature', type=TEMPERATURE, default=0.6)
-    p.add_argument('--readout', choices=READOUTS, help='how choices are read; default: both for local models, generate for APIs')
+    p.add_argument('--readout', choices=READOUTS,
+                   help='how choices are read; default: both for local models, generate for APIs')
     p.add_argument('--scoring', dest='readout', choices=READOUTS, help=argparse.SUPPRESS)  # the old name
-    p.add_argument('--tokenizer', help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
+    p.add_argument('--tokenizer',
+                   help='with --api-base: a model spec or folder whose tokenizer formats prompts for forced choice')
     add_backend_args(p)
 
 # %% ../nbs/99_cli.ipynb #c1aa37f3
 def add_judge_args(p:argparse.ArgumentParser, required:bool):
-    p.add_argument('--judge', required=required, help="the judge model: a model spec, or with --api-base the API's model name")
+    p.add_argument('--judge', required=required,
+                   help="the judge model: a model spec, or with --api-base the API's model name")
     p.add_argument('--bench', help="the cases the run used (default: the source its runs.jsonl logged; "
                                    "without one, the seed set where the records' case hashes show it)")
     p.add_argument('--tokenizer', help="with --api-base: the judge model's tokenizer")
@@ -416,8 +357,10 @@ def parser() -> argparse.ArgumentParser:
     add_summarize_args(sub.add_parser('summarize', help='re-read the choices of stored answers; print the summary'))
     j = sub.add_parser('judge', help="judge a run's records; verdicts to RUN_DIR/judgments.jsonl")
     j.add_argument('run_dir'); add_judge_args(j, required=True)
-    j.add_argument('--kind', default='cot', choices=list(KINDS)); j.add_argument('--prompt', help='a judge prompt file with the kind\'s placeholders')
-    j.add_argument('--text', action='store_true', help='score kinds: read the written number, not the number distribution')
+    j.add_argument('--kind', default='cot', choices=list(KINDS))
+    j.add_argument('--prompt', help='a judge prompt file with the kind\'s placeholders')
+    j.add_argument('--text', action='store_true',
+                   help='score kinds: read the written number, not the number distribution')
     c = sub.add_parser('cot', help='chain-of-thought analysis of a run; tables, plots and cot.html into RUN_DIR')
     c.add_argument('run_dir'); add_judge_args(c, required=False)
     c.add_argument('--pages', type=COUNT, default=20, help='records shown in cot.html')

@@ -12,12 +12,12 @@ import pandas as pd
 from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
 from .cot import cot_report
 from .backends import APIBackend, APIError, LocalBackend
-from .judge import (KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts,
-                                    run_cases)
+from .judge import (
+    KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts, run_cases)
 from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
-from .run import (READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records,
-                                  results_path, results_rows, run)
+from .run import (
+    READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
 # %% auto #0
 __all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'USER_ERRORS', 'show_facts', 'UsageError', 'number', 'Parser',

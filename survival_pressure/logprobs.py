@@ -42,7 +42,7 @@ def last_logprobs(lm, ids, mask, cache=None, start:int=0):
     "One forward pass of a left-padded batch (positions counted over real tokens), last position only."
     pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, start:]
     kw = {} if cache is None else {cache_arg(type(lm.model)): cache}
-    with oom_hint(f'scoring a batch of {len(ids)}'):
+    with oom_hint(f'reading log-probabilities for a batch of {len(ids)}'):
         out = lm.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=cache is not None,
                        logits_to_keep=1, **kw)
     return out.logits[:, -1].float().log_softmax(-1)
@@ -166,7 +166,7 @@ def p_second(lp:tuple) -> float:
     return 1 / (1 + math.exp(lp[0] - lp[1])) if lp[1] > -math.inf else 0.0
 def option_mass(lp:tuple) -> float: return math.exp(lp[0]) + math.exp(lp[1])
 
-def forced_choices(score, # `score(groups of texts)` -> per text (log P(option 1), log P(option 2), method)
+def forced_choices(read, # `read(groups of texts)` -> per text (log P(option 1), log P(option 2), method)
                    chat, # `chat(prompt)` -> the prompt formatted, assistant turn opened
                    prompts:list, answers:list[str|None]|None=None) -> list[dict]:
     "P(shown choice 2) and option mass for the superficial and inner thought of each prompt (answers: None = prefill)."
@@ -175,7 +175,7 @@ def forced_choices(score, # `score(groups of texts)` -> per text (log P(option 1
     groups = [[c + superficial_prefix(a)] + [c + text for text, _ in plan]
               for c, a, plan in zip(map(chat, prompts), answers, plans)]
     out = []
-    for lps, plan in zip(score(groups), plans):
+    for lps, plan in zip(read(groups), plans):
         s = lps[0]
         f = dict(p2_superficial=p_second(s), mass_superficial=option_mass(s), p2_inner=0.0, mass_inner=0.0, method=s[2])
         for (_, k), lp in zip(plan, lps[1:]):
@@ -261,7 +261,7 @@ def node_logprobs(lm, ctxs:list[list[int]], trees:list[list[tuple]], want:list[i
                              [[want] * len(t) for t in trees], len(ctxs))
     ids, mask, pos = tree_inputs(lm, ctxs, trees)
     K = max(map(len, trees))
-    with oom_hint(f'scoring numbers for a batch of {len(ctxs)}'):
+    with oom_hint(f'reading number probabilities for a batch of {len(ctxs)}'):
         lp = lm.model(input_ids=ids, attention_mask=mask, position_ids=pos,
                       logits_to_keep=K).logits.float().log_softmax(-1)[:, :, want]
     return [lp[b, K - len(t):].cpu().numpy() for b, t in enumerate(trees)]

@@ -107,7 +107,7 @@ def outcome(choice:int|None, swapped:bool=False) -> str:
 
 def generated(records:list[dict]) -> list[dict]:
     "The free-generation records (forced-choice-only records hold no answer to read)."
-    return [r for r in records if r.get('readout', r.get('scoring', 'generate')) == 'generate']
+    return [r for r in records if r.get('readout', 'generate') == 'generate']  # old `scoring`: renamed on reading
 
 def answered(records:list[dict]) -> list[dict]:
     "The latest free-generation record of each key, where it holds an answer (not a failed request)."

@@ -84,6 +84,8 @@ bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/forced.py
 	$(PY) bench/judges.py --items 16 --agreement
+	$(PY) -m pip install -q --no-deps steering-vectors==0.12.2  # the persona benchmark's peer (declares transformers<5)
+	$(PY) bench/persona.py
 
 clean:
 	rm -rf results _proc _docs

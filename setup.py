@@ -13,7 +13,7 @@ setup(
     author=cfg['author'], author_email=cfg['author_email'], url=cfg['git_url'], license='Apache-2.0',
     keywords=cfg['keywords'], python_requires=f">={cfg['min_python']}",
     packages=find_namespace_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']), include_package_data=True,
-    package_data={cfg['lib_name'] + '.data': ['*.jsonl', '*.md']},
+    package_data={cfg['lib_name'] + '.data': ['*.jsonl', '*.json', '*.md']},
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'notebook': reqs('notebook_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},

@@ -16,6 +16,8 @@ from .judge import (
     KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts, run_cases)
 from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
+from .persona import POSITIONS, extract_persona, load_trait, load_vector
+from .monitor import monitor
 from .run import (
     READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
@@ -24,7 +26,8 @@ __all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'USER_ERRORS', 'show_f
            'writable_folder', 'text_file', 'device_arg', 'bench_cases', 'prompt_template', 'backend_label',
            'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
            'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
-           'demo', 'headline', 'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args', 'parser',
+           'judge_backend', 'persona_extract', 'persona_monitor', 'demo', 'headline', 'add_backend_args',
+           'add_run_args', 'add_judge_args', 'add_summarize_args', 'add_persona_args', 'persona_command', 'parser',
            'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
@@ -240,6 +243,58 @@ def cot_run(folder:str, bench:str|None=None, judge:str|None=None, pages:int=20, 
         check_failures(int((labels == 'failed').sum()), len(labels), f'cot judge {backend_label(backend)}')
     return table
 
+# %% ../nbs/99_cli.ipynb #62997874
+def judge_backend(judge:str|None, lm, model:str, api_base:str|None, **backend_args):
+    "The judge for extraction: the loaded model itself when it is the same spec, else a new backend."
+    if not judge: return None
+    if judge == model and not api_base: return LocalBackend(lm, max_new_tokens=8, temperature=0.0)
+    return make_backend(judge, api_base, temperature=0, **{'max_new_tokens': 8} | backend_args)
+
+def persona_extract(model:str, out:str, trait:str='self_preservation', judge:str|None=None,
+                    questions:int|None=None, samples:int=1, position:str='response_avg', seed:int=0,
+                    max_new_tokens:int=256, work:str|None=None, api_base:str|None=None, api_key_env:str|None=None,
+                    quantize:str|None=None, device:str|None=None, batch_size:int=8):
+    "Extract a persona vector and write it to `out` (a .safetensors file); answers and verdicts go to `work`."
+    out = Path(out)
+    if out.suffix != '.safetensors': raise UsageError(f'--out {out}: a vector file must end in .safetensors')
+    t, work = load_trait(trait), Path(work) if work else out.with_suffix('.persona')
+    writable_folder(out.parent); writable_folder(work, '--work')
+    device_arg(device)
+    lm = load_model(model, quantize=quantize, device=device)
+    jb = judge_backend(judge, lm, model, api_base, api_key_env=api_key_env, batch_size=batch_size, device=device)
+    ex = extract_persona(lm, t, work, jb, questions, samples, seed, max_new_tokens=max_new_tokens,
+                         batch_size=batch_size)
+    vec = ex.vectors[position]
+    vec.save(out)
+    i = ex.info
+    print(f'wrote {out}: trait {t.name}, {position}, {vec.n_layers + 1} layers x {vec.hidden_size}; '
+          f"{i['pairs_kept']} of {i['pairs_total']} pairs; filter: {i['filter']} ({i['reason']})")
+    if i['filter'] == 'none':
+        print('note: this vector is unfiltered: no judge could score the answers. For real results, judge with a '
+              'capable model (--api-base URL --judge NAME).')
+    return vec
+
+# %% ../nbs/99_cli.ipynb #ecf6dc68
+def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|None=None, bench:str|None=None,
+                    quantize:str|None=None, device:str|None=None, batch_size:int=8):
+    "Monitor a run with a vector; the table, CSVs and plots go into the run folder."
+    vec = load_vector(vector)
+    folder = Path(run_dir)
+    if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
+    if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
+    device_arg(device)
+    q = vec.meta.get('quantization') if quantize is None else quantize
+    lm = load_model(model or vec.meta['model'], quantize=None if q in (None, 'none') else q, device=device)
+    vec.check_fits(lm, str(vector))
+    readouts = monitor(lm, vec, folder, position, bench_cases(bench) if bench else None, batch_size)
+    print(readouts.round(3).to_string(index=False))
+    for by, what in (('auc', 'ROC-AUC, inner risky vs safe'), ('rho_inner', 'rank correlation with inner P(risky)')):
+        col = readouts[by]
+        print(f'best layer by {what}: ' + ('none (nothing to read)' if col.isna().all() else
+                                          f'{int(readouts.layer[col.idxmax()])} ({col.max():.3f})'))
+    print(f'wrote persona_monitor.csv, persona_projections.csv, persona_layers.png, persona_best_layer.png in {folder}')
+    return readouts
+
 # %% ../nbs/99_cli.ipynb #3b7242c2
 def demo(out:str='results/demo', # folder for the results
          model:str='embedded', quantize:str|None='4bit', limit:int=20, max_new_tokens:int=256, seed:int=0) -> dict:
@@ -343,6 +398,38 @@ def add_summarize_args(p:argparse.ArgumentParser):
     p.add_argument('--template', metavar='HASH', help='a template hash (listed when the file holds several)')
     p.add_argument('--shuffle', metavar='SEED|none'); p.add_argument('--steering', metavar='JSON|none')
 
+# %% ../nbs/99_cli.ipynb #d46d8ad4
+def add_persona_args(p:argparse.ArgumentParser):
+    sub = p.add_subparsers(dest='persona_command', required=True)
+    e = sub.add_parser('extract', help='extract a persona vector from a local model (resumable)')
+    e.add_argument('--model', required=True, help="a model spec ('embedded', a folder, a .gguf, a hub id)")
+    e.add_argument('--out', required=True, help='the vector file to write (.safetensors)')
+    e.add_argument('--trait', default='self_preservation', help='a shipped trait name or a trait JSON file')
+    e.add_argument('--judge', help="filter the pairs with this judge: a model spec, or with --api-base the API's name")
+    e.add_argument('--questions', type=POSITIVE, help='the first N extraction questions (default: all)')
+    e.add_argument('--samples', type=POSITIVE, default=1, help='answers per question and side')
+    e.add_argument('--position', default='response_avg', choices=POSITIONS)
+    e.add_argument('--max-new-tokens', type=POSITIVE, default=256)
+    e.add_argument('--seed', type=int, default=0)
+    e.add_argument('--work', help='the folder for answers and verdicts (default: OUT with .persona for .safetensors)')
+    e.add_argument('--api-base', help="the judge's OpenAI-compatible API"); e.add_argument('--api-key-env')
+    e.add_argument('--quantize', default='none', choices=['4bit', '8bit', 'none'])
+    e.add_argument('--device'); e.add_argument('--batch-size', type=POSITIVE, default=8)
+    m = sub.add_parser('monitor', help="project a run's records on a vector; readouts by layer into the run folder")
+    m.add_argument('--vector', required=True); m.add_argument('--run', required=True, dest='run_dir')
+    m.add_argument('--model', help="the model (default: the vector's)")
+    m.add_argument('--position', choices=POSITIONS, help="default: the vector's")
+    m.add_argument('--bench', help='the cases the run used (default: as its runs.jsonl logged)')
+    m.add_argument('--quantize', choices=['4bit', '8bit', 'none'], help="default: the vector's")
+    m.add_argument('--device'); m.add_argument('--batch-size', type=POSITIVE, default=8)
+
+def persona_command(a:argparse.Namespace):
+    if a.persona_command == 'extract':
+        return persona_extract(a.model, a.out, a.trait, a.judge, a.questions, a.samples, a.position, a.seed,
+                               a.max_new_tokens, a.work, a.api_base, a.api_key_env, quantize_arg(a.quantize),
+                               a.device, a.batch_size)
+    return persona_monitor(a.vector, a.run_dir, a.model, a.position, a.bench, a.quantize, a.device, a.batch_size)
+
 # %% ../nbs/99_cli.ipynb #2058479d
 def parser() -> argparse.ArgumentParser:
     p = Parser('survival-pressure', description='Study how language models behave under survival pressure.')
@@ -364,6 +451,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser('cot', help='chain-of-thought analysis of a run; tables, plots and cot.html into RUN_DIR')
     c.add_argument('run_dir'); add_judge_args(c, required=False)
     c.add_argument('--pages', type=COUNT, default=20, help='records shown in cot.html')
+    add_persona_args(sub.add_parser('persona', help='persona vectors: extract one, monitor a run with one'))
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='models_command', required=True)
     i = m.add_parser('info', help='layers, hidden size, dtype, quantization, device, memory')
     i.add_argument('spec'); i.add_argument('--quantize', choices=['4bit', '8bit', 'none'], default='none')
@@ -390,6 +478,7 @@ def run_command(a:argparse.Namespace):
         summary = summarize_file(a.results, a.extract, a.model, a.condition, a.template, a.shuffle, a.steering)
         return print(json.dumps(summary, indent=2))
     if a.command == 'models': return models_info(a)
+    if a.command == 'persona': return persona_command(a)
     if a.command == 'run':
         return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle,
                          a.seed, a.extract, a.readout, max_new_tokens=a.max_new_tokens,

@@ -218,11 +218,12 @@ def block_output(out):
 @contextlib.contextmanager
 def record_layers(blocks:nn.ModuleList, # decoder blocks, in order
                   layers, # layer indices: 0 = embeddings, l = output of block l
+                  reduce=None, # `reduce(hidden)` -> what to keep of each layer (default: the whole tensor)
                  ):
     "Collect the residual stream at `layers` during the forward passes inside the block: `{layer: tensor}`."
-    seen, handles = {}, []
-    def save(l): return lambda mod, out: seen.__setitem__(l, block_output(out).detach())
-    def save_input(mod, args, kwargs): seen[0] = (args[0] if args else kwargs['hidden_states']).detach()
+    seen, handles, keep = {}, [], reduce or (lambda h: h)
+    def save(l): return lambda mod, out: seen.__setitem__(l, keep(block_output(out).detach()))
+    def save_input(mod, args, kwargs): seen[0] = keep((args[0] if args else kwargs['hidden_states']).detach())
     for l in layers:
         if not 0 <= l <= len(blocks): raise IndexError(f'layer {l} is outside 0..{len(blocks)}')
         if l == 0: handles.append(blocks[0].register_forward_pre_hook(save_input, with_kwargs=True, prepend=True))
@@ -247,9 +248,9 @@ class LM:
     def block(self, l:int) -> nn.Module:
         "Decoder block `l` (1-based): its output is layer `l`."
         return self.layers[l-1]
-    def record(self, layers):
-        "Context manager collecting layers `{l: tensor}`."
-        return record_layers(self.layers, layers)
+    def record(self, layers, reduce=None):
+        "Context manager collecting layers `{l: tensor}` (or `{l: reduce(tensor)}`)."
+        return record_layers(self.layers, layers, reduce)
     def format(self, prompt, thinking:bool|None=None) -> str:
         return format_chat(self.tokenizer, prompt, thinking, self.plain_chat)
     def generate(self, prompts, **kwargs): return generate(self, prompts, **kwargs)

@@ -34,6 +34,8 @@ REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
     'vocab': (lambda: (vocab_path()/'.done').exists() or any(vocab_path().glob('ggml-vocab-*.gguf')),
               "llama.cpp's vocabulary files of other model families (`make setup` extracts them)"),
     'cuda': (lambda: __import__('torch').cuda.is_available(), 'a CUDA GPU'),
+    'sklearn': (lambda: importlib.util.find_spec('sklearn') is not None,
+                'scikit-learn, to check our statistics against (the dev extra)'),
     'checkout': (lambda: all((Path('..')/f).is_file() for f in ('README.md', 'Makefile', 'settings.ini')),
                  "the project's git checkout around the notebook (README.md and Makefile one folder up)"),
 }

@@ -390,8 +390,8 @@ def extract_persona(lm, trait:Trait, out:str|Path, # the folder for answers and 
     flat = [r for p in pairs for r in p]
     acts = activations(lm, [persona_prompt(r['system'], r['user']) for r in flat], [r['response'] for r in flat],
                        batch_size, think, progress)
-    info |= dict(questions=len({p['question'] for p, _ in pairs}), samples=samples, seed=seed,
-                 temperature=1.0, max_new_tokens=max_new_tokens)
+    info |= dict(questions=len({p['question'] for p, _ in pairs}), samples=samples, seed=seed, temperature=1.0,
+                 max_new_tokens=max_new_tokens, failed_answers=sum(r.get('error') is not None for r in responses))
     pos, neg = {k: a[0::2] for k, a in acts.items()}, {k: a[1::2] for k, a in acts.items()}
     vectors = {k: PersonaVector(mean_difference(pos[k], neg[k]), torch.cat([pos[k], neg[k]]).norm(dim=-1).mean(0),
                                 vector_meta(lm, trait, k, info)) for k in POSITIONS}

@@ -118,9 +118,36 @@ def main():
     for m in METHODS[1:]:
         cos = layer_cosines(vecs['hooks'][1:], vecs[m][1:])
         print(f"hooks vs {m}: {res[m]['seconds'] / h['seconds']:.2f}x the time, "
-              f"{res[m]['added_mb'] / max(h['added_mb'], 1):.2f}x the added memory; "
+              f"{res[m]['peak_mb'] / h['peak_mb']:.2f}x the peak memory; "
               f"cosine per layer min {cos.min():.6f} (layers 1..{len(cos)})")
+    stability(a)
     return 0
+
+
+def stability(a):
+    "Split-half and across-seed cosines and the pairs needed, for the response-average vector of these pairs."
+    import numpy as np
+    from survival_pressure.backends import LocalBackend
+    from survival_pressure.persona import (activations, fewest_pairs, layer_cosines, load_trait, mean_difference,
+                                           pairs_needed, pairs_of, persona_prompt, respond, split_half)
+    lm, ps = pairs(a.work, a.questions, a.tokens, a.batch)
+    answerer = LocalBackend(lm, max_new_tokens=a.tokens, temperature=1.0, batch_size=16)
+    other = pairs_of(respond(answerer, load_trait(), a.work, a.questions, seed=1, progress=False))
+    def acts(ps):
+        flat = [r for p in ps for r in p]
+        x = activations(lm, [persona_prompt(r['system'], r['user']) for r in flat], [r['response'] for r in flat],
+                        a.batch, progress=False)['response_avg']
+        return x[0::2], x[1::2]
+    (pos, neg), (pos1, neg1) = acts(ps), acts(other)
+    halves, seeds = split_half(pos, neg), layer_cosines(mean_difference(pos, neg), mean_difference(pos1, neg1))
+    mid = lm.n_layers // 2
+    need = pairs_needed(pos, neg, mid)
+    q = lambda v: f'min {np.min(v):.3f}, median {np.median(v):.3f}, max {np.max(v):.3f}'
+    print(f'stability (response_avg, {len(ps)} pairs, layers 1..{lm.n_layers}, unfiltered):')
+    print(f'  split-half cosine (mean of 20 splits): {q(halves["mean"][1:])}; layer {mid}: {halves["mean"][mid]:.3f}')
+    print(f'  across seeds 0 and 1 ({len(other)} pairs): {q(seeds[1:])}; layer {mid}: {seeds[mid]:.3f}')
+    print(f'  pairs for mean cosine >= 0.9 with all {len(ps)} at layer {mid}: {fewest_pairs(need)}; '
+          + ', '.join(f"{r.pairs}: {r.mean:.2f}" for r in need.itertuples()))
 
 
 if __name__ == '__main__':

@@ -371,7 +371,7 @@ class Extraction:
 def vector_meta(lm, trait:Trait, position:str, info:dict) -> dict:
     cfg = lm.model.config
     return dict(trait=trait.name, trait_hash=trait.hash, position=position, model=lm.spec,
-                revision=getattr(cfg, '_commit_hash', None) or getattr(cfg, 'name_or_path', None),
+                revision=getattr(cfg, '_commit_hash', None),  # a hub commit; never a local path
                 quantization=lm.quantize or 'none', hidden_size=lm.hidden_size, n_layers=lm.n_layers,
                 version=survival_pressure.__version__,
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **info)

@@ -17,7 +17,7 @@ from .judge import (
 from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
 from .persona import POSITIONS, extract_persona, load_trait, load_vector
-from .monitor import monitor
+from .monitor import best_layer, monitor
 from .run import (
     READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
@@ -289,9 +289,9 @@ def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|N
     readouts = monitor(lm, vec, folder, position, bench_cases(bench) if bench else None, batch_size)
     print(readouts.round(3).to_string(index=False))
     for by, what in (('auc', 'ROC-AUC, inner risky vs safe'), ('rho_inner', 'rank correlation with inner P(risky)')):
-        col = readouts[by]
-        print(f'best layer by {what}: ' + ('none (nothing to read)' if col.isna().all() else
-                                          f'{int(readouts.layer[col.idxmax()])} ({col.max():.3f})'))
+        best = best_layer(readouts, by)
+        print(f'best layer by {what}: ' + ('none (nothing to read)' if best is None else
+                                          f'{best} ({readouts[by][best]:.3f})'))
     print(f'wrote persona_monitor.csv, persona_projections.csv, persona_layers.png, persona_best_layer.png in {folder}')
     return readouts
 

@@ -15,7 +15,7 @@ from .models import encode
 from .run import latest, read_records
 from .metrics import outcome
 from .judge import record_prompts, run_cases
-from .persona import PersonaVector, activations, logits_args, response_ids
+from .persona import PersonaVector, activations, response_ids
 
 # %% auto #0
 __all__ = ['answer_text', 'project', 'layer_columns', 'MonitorError', 'projections', 'roc_auc', 'auc_ci', 'spearman',
@@ -154,7 +154,7 @@ def token_trace(lm, vec:PersonaVector, prompt, answer:str, layer:int, thinking:b
     vec.check_fits(lm)
     p, a = encode(lm, [prompt], thinking)[0], response_ids(lm, [answer])[0]
     with lm.record([layer]) as seen:
-        lm.model(torch.tensor([p + a], device=lm.device), use_cache=False, **logits_args(lm))
+        lm.model(torch.tensor([p + a], device=lm.device), use_cache=False, logits_to_keep=1)
     proj = seen[layer][0, len(p):].float().cpu() @ vec.unit()[layer].float()
     return pd.DataFrame(dict(token=[lm.tokenizer.decode([i]) for i in a], projection=proj.numpy()))
 

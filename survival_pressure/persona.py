@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_persona.ipynb #9115d2bc
 from __future__ import annotations
-import datetime, hashlib, importlib.resources, inspect, json, re
+import datetime, hashlib, importlib.resources, json, re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,9 +25,9 @@ __all__ = ['SHAPE', 'FIELDS', 'WRITER_PROMPT', 'SIDES', 'RESPONSE_KEY', 'THRESHO
            'text_problem', 'list_problems', 'pair_problems', 'trait_problems', 'trait_path', 'field_line', 'load_trait',
            'parse_trait', 'make_trait', 'response_key', 'persona_prompt', 'job_seed', 'response_jobs', 'latest_by_key',
            'respond', 'pairs_of', 'kept', 'judge_scores', 'scorable', 'filter_pairs', 'position_weights',
-           'response_ids', 'logits_args', 'batch_activations', 'activations', 'mean_difference', 'VectorFileError',
-           'PersonaVector', 'read_safetensors', 'load_vector', 'Extraction', 'vector_meta', 'extract_persona',
-           'layer_cosines', 'split_half', 'pairs_needed', 'fewest_pairs']
+           'response_ids', 'batch_activations', 'activations', 'mean_difference', 'VectorFileError', 'PersonaVector',
+           'read_safetensors', 'load_vector', 'Extraction', 'vector_meta', 'extract_persona', 'layer_cosines',
+           'split_half', 'pairs_needed', 'fewest_pairs']
 
 # %% ../nbs/08_persona.ipynb #550b3c1b
 @dataclass
@@ -270,9 +270,6 @@ def position_weights(prompt_lens:list[int], lens:list[int], width:int) -> torch.
 # %% ../nbs/08_persona.ipynb #9f2b5b74
 def response_ids(lm, texts:list[str]) -> list[list[int]]: return lm.tokenizer(texts, add_special_tokens=False).input_ids
 
-def logits_args(lm) -> dict:
-    "Ask for the last position's logits only, where the model allows it (we read the layers, not the logits)."
-    return dict(logits_to_keep=1) if 'logits_to_keep' in inspect.signature(lm.model.forward).parameters else {}
 
 @torch.inference_mode()
 def batch_activations(lm, prompt_ids:list[list[int]], answer_ids:list[list[int]]) -> torch.Tensor:
@@ -283,7 +280,7 @@ def batch_activations(lm, prompt_ids:list[list[int]], answer_ids:list[list[int]]
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     with oom_hint(f'reading activations for a batch of {len(rows)}'), \
          lm.record(range(lm.n_layers + 1), lambda h: torch.einsum('kbt,bth->bkh', w, h.float()).cpu()) as seen:
-        lm.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, **logits_args(lm))
+        lm.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False, logits_to_keep=1)
     return torch.stack([seen[l] for l in range(lm.n_layers + 1)], 2)
 
 # %% ../nbs/08_persona.ipynb #f1ceb8cb

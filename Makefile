@@ -21,7 +21,7 @@ LLAMA_WHEELS ?= $(HOME)/.cache/survival_pressure/wheels/$(LLAMA_KEY)
 VOCAB := $(VENV)/vocab
 VOCAB_FILES := llama-bpe llama-spm qwen2 phi-3 gpt-2 falcon deepseek-llm
 
-.PHONY: setup demo test test-slow test-generic colab-check export clean bench llama
+.PHONY: setup demo test test-slow test-generic test-browser colab-check export clean bench llama
 
 setup: $(STAMP) $(VOCAB)/.done
 
@@ -75,6 +75,12 @@ colab-check:
 test-slow: setup
 	VENV=$(VENV) TEST_FLAGS=slow bash .ci/tests
 
+# The steering dashboard as a user sees it: JupyterLab and headless Chromium (Debian's `chromium`, never a
+# downloaded browser; `apt-get install chromium`), through Playwright. The slow tests of chapter 10.
+test-browser: setup
+	$(PY) -m pip install -q -e ".[browser]"
+	cd nbs && SURVIVAL_PRESSURE_STRICT=1 ../$(VENV)/bin/nbdev_test --path 10_steer.ipynb --flags slow
+
 # After editing a notebook: write survival_pressure/ from nbs/ and strip notebook metadata.
 export: setup
 	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
@@ -86,6 +92,7 @@ bench: setup
 	$(PY) bench/judges.py --items 16 --agreement
 	$(PY) -m pip install -q --no-deps steering-vectors==0.12.2  # the persona benchmark's peer (declares transformers<5)
 	$(PY) bench/persona.py
+	$(PY) bench/steer.py
 
 clean:
 	rm -rf results _proc _docs

@@ -16,19 +16,21 @@ from .judge import (
     KINDS, Judge, judge_records, judges_summary, matching_cases, record_prompts, run_cases)
 from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
-from .persona import POSITIONS, extract_persona, load_trait, load_vector
+from .persona import POSITIONS, extract_persona, load_trait, load_vector, scorable
 from .monitor import best_layer, monitor
+from .steer import MODES, WHERE, compare, save_sweep_plots, steering_config, sweep
 from .run import (
     READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
 # %% auto #0
-__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'USER_ERRORS', 'show_facts', 'UsageError', 'number', 'Parser',
+__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'FINITE', 'USER_ERRORS', 'show_facts', 'UsageError', 'number', 'Parser',
            'writable_folder', 'text_file', 'device_arg', 'bench_cases', 'prompt_template', 'backend_label',
            'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
            'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
-           'judge_backend', 'persona_extract', 'persona_monitor', 'demo', 'headline', 'add_backend_args',
-           'add_run_args', 'add_judge_args', 'add_summarize_args', 'add_persona_args', 'persona_command', 'parser',
-           'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
+           'judge_backend', 'persona_extract', 'vector_model', 'persona_monitor', 'steer_show', 'steer_sweep', 'demo',
+           'demo_steering', 'headline', 'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args',
+           'add_persona_args', 'persona_command', 'add_steer_args', 'steer_command', 'parser', 'quantize_arg',
+           'backend_kwargs', 'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -274,18 +276,26 @@ def persona_extract(model:str, out:str, trait:str='self_preservation', judge:str
               'capable model (--api-base URL --judge NAME).')
     return vec
 
-# %% ../nbs/99_cli.ipynb #ecf6dc68
-def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|None=None, bench:str|None=None,
-                    quantize:str|None=None, device:str|None=None, batch_size:int=8):
-    "Monitor a run with a vector; the table, CSVs and plots go into the run folder."
+# %% ../nbs/99_cli.ipynb #c88ca46f
+def vector_model(vector:str, model:str|None, quantize:str|None, device:str|None, check=None):
+    "A vector file and its model (default: the one it was extracted from, as it was quantized), checked to fit."
     vec = load_vector(vector)
-    folder = Path(run_dir)
-    if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
-    if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
+    if check: check(vec)  # what can be checked against the vector, before the model loads
     device_arg(device)
     q = vec.meta.get('quantization') if quantize is None else quantize
     lm = load_model(model or vec.meta['model'], quantize=None if q in (None, 'none') else q, device=device)
     vec.check_fits(lm, str(vector))
+    return vec, lm
+
+# %% ../nbs/99_cli.ipynb #ecf6dc68
+def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|None=None, bench:str|None=None,
+                    quantize:str|None=None, device:str|None=None, batch_size:int=8):
+    "Monitor a run with a vector; the table, CSVs and plots go into the run folder."
+    load_vector(vector)  # a bad file stops here, before the model loads
+    folder = Path(run_dir)
+    if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
+    if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
+    vec, lm = vector_model(vector, model, quantize, device)
     readouts = monitor(lm, vec, folder, position, bench_cases(bench) if bench else None, batch_size)
     print(readouts.round(3).to_string(index=False))
     for by, what in (('auc', 'ROC-AUC, inner risky vs safe'), ('rho_inner', 'rank correlation with inner P(risky)')):
@@ -294,6 +304,41 @@ def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|N
                                           f'{best} ({readouts[by][best]:.3f})'))
     print(f'wrote persona_monitor.csv, persona_projections.csv, persona_layers.png, persona_best_layer.png in {folder}')
     return readouts
+
+# %% ../nbs/99_cli.ipynb #83b81ea1
+def steer_show(vector:str, layer:int, coef:float, prompt:str|None=None, case:int|None=None, bench:str='seed',
+               model:str|None=None, quantize:str|None=None, device:str|None=None, positions:str='all',
+               mode:str='raw', max_new_tokens:int=160) -> dict:
+    "Baseline and steered answers to `prompt` or to a case's prompt, one after the other in the terminal."
+    if (prompt is None) == (case is None): raise UsageError('give --prompt TEXT or --case ID, one of them')
+    c = None if case is None else next((c for c in bench_cases(bench) if c.id == case), None)
+    if case is not None and c is None: raise UsageError(f'--case {case}: no such case in --bench {bench}')
+    vec, lm = vector_model(vector, model, quantize, device,
+                           lambda v: steering_config(v, [layer], coef, positions, mode))
+    r = compare(lm, vec, prompt if c is None else PromptTemplate().render(c), layer, coef, positions, mode,
+                max_new_tokens)
+    for k in ('baseline', 'steered'):
+        print(f"--- {k}: choices {r['choices'][k][0]}/{r['choices'][k][1]}, projection {r['projection'][k]:+.2f}"
+              f"{', degenerate' if r['degenerate'][k] else ''} ---\n{r['texts'][k]}\n")
+    if c is not None:
+        print(' | '.join(f"P(risky) {k}: superficial {p['superficial']:.3f}, inner {p['inner']:.3f}"
+                         for k, p in r['p_choice_2'].items()))
+    return r
+
+def steer_sweep(vector:str, out:str, layers:list[int], coefs:list[float], bench:str='seed', limit:int=12,
+                generations:int=0, model:str|None=None, quantize:str|None=None, device:str|None=None,
+                positions:str='all', mode:str='raw', max_new_tokens:int=160, batch_size:int=8) -> pd.DataFrame:
+    "A sweep of layers and coefficients on the first `limit` cases; table and plots into `out` (resumable)."
+    writable_folder(out)
+    cases = bench_cases(bench)[:limit]
+    vec, lm = vector_model(vector, model, quantize, device,
+                           lambda v: [steering_config(v, layers, c, positions, mode) for c in coefs])
+    table = sweep(lm, vec, cases, coefs, layers, out, positions, mode, generations, max_new_tokens=max_new_tokens,
+                  batch_size=batch_size)
+    save_sweep_plots(table, out)
+    print(table.round(3).to_string(index=False))
+    print(f'wrote steer_sweep.csv, steer_p_risky.png, steer_damage.png in {out}')
+    return table
 
 # %% ../nbs/99_cli.ipynb #3b7242c2
 def demo(out:str='results/demo', # folder for the results
@@ -312,10 +357,15 @@ def demo(out:str='results/demo', # folder for the results
     judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
     answers = answered(records)
     prompts = record_prompts(out, answers, cases)
-    for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
+    probe = judge_records(Judge(judge, 'trait'), answers[:4], prompts[:4])  # not stored: only a look
+    can, why = scorable([dataclasses.asdict(v) for v in probe])
+    if can:
+        for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
     cot = cot_report(out, {c.id: c for c in cases})
     summary = finish(records, Path(out))
     print(headline(summary))
+    if not can: print(f'judges: skipped ({why})')
+    demo_steering(lm, cases, Path(out))
     print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, "
           f"decision point found in {cot.decision.notna().sum()}; "
           "self-preservation before/at/after it or without one: "
@@ -323,6 +373,20 @@ def demo(out:str='results/demo', # folder for the results
     print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))}"
           f" ({time.perf_counter() - t0:.0f} s)")
     return summary
+
+# %% ../nbs/99_cli.ipynb #748e0ad7
+def demo_steering(lm, cases:list, out:Path, layer:int=20, coefs:tuple=(-8, 0, 8)) -> pd.DataFrame:
+    "The demo's last step: a small persona vector, then forced P(risky) steered along it, with the plot."
+    ex = extract_persona(lm, load_trait(), out/'persona', questions=2, max_new_tokens=32, batch_size=16,
+                         progress=False)
+    vec = ex.vectors['prompt_avg']
+    vec.save(out/'self_preservation.safetensors')
+    table = sweep(lm, vec, cases[:6], list(coefs), [layer], out/'steer', progress=False)
+    save_sweep_plots(table, out/'steer')
+    print(f"steering at layer {layer} ({ex.info['pairs_kept']} pairs, prompt average; {len(table)} points, "
+          f"{table['cases'].iloc[0]} cases): mean inner P(risky) " +
+          ', '.join(f'{c:+g}: {p:.3f}' for c, p in zip(table['coef'], table['p_risky_inner'])))
+    return table
 
 # %% ../nbs/99_cli.ipynb #51dbd446
 def headline(s:dict) -> str:
@@ -430,6 +494,32 @@ def persona_command(a:argparse.Namespace):
                                a.device, a.batch_size)
     return persona_monitor(a.vector, a.run_dir, a.model, a.position, a.bench, a.quantize, a.device, a.batch_size)
 
+# %% ../nbs/99_cli.ipynb #2022ba48
+FINITE = number(float, -math.inf)
+
+def add_steer_args(p:argparse.ArgumentParser):
+    p.add_argument('action', nargs='?', choices=['sweep'], help='sweep: a grid of --layers and --coefs into --out')
+    p.add_argument('--vector', required=True); p.add_argument('--model', help="default: the vector's")
+    p.add_argument('--quantize', choices=['4bit', '8bit', 'none'], help="default: the vector's")
+    p.add_argument('--layer', type=POSITIVE); p.add_argument('--coef', type=FINITE); p.add_argument('--device')
+    p.add_argument('--prompt'); p.add_argument('--case', type=COUNT); p.add_argument('--bench', default='seed')
+    p.add_argument('--layers', type=POSITIVE, nargs='+'); p.add_argument('--coefs', type=FINITE, nargs='+')
+    p.add_argument('--limit', type=POSITIVE, default=12, help='sweep: the first N cases')
+    p.add_argument('--generations', type=COUNT, default=0, help='sweep: free answers on the first N cases')
+    p.add_argument('--out'); p.add_argument('--positions', choices=WHERE, default='all')
+    p.add_argument('--mode', choices=MODES, default='raw'); p.add_argument('--batch-size', type=POSITIVE, default=8)
+    p.add_argument('--max-new-tokens', type=POSITIVE, default=160)
+
+def steer_command(a:argparse.Namespace):
+    if a.action == 'sweep':
+        if not a.out or not (a.layers or a.layer): raise UsageError('steer sweep needs --out DIR and --layers L ...')
+        return steer_sweep(a.vector, a.out, a.layers or [a.layer], a.coefs or [-8, -4, 0, 4, 8], a.bench, a.limit,
+                           a.generations, a.model, a.quantize, a.device, a.positions, a.mode, a.max_new_tokens,
+                           a.batch_size)
+    if a.layer is None or a.coef is None: raise UsageError('steer needs --layer L and --coef C')
+    return steer_show(a.vector, a.layer, a.coef, a.prompt, a.case, a.bench, a.model, a.quantize, a.device,
+                      a.positions, a.mode, a.max_new_tokens)
+
 # %% ../nbs/99_cli.ipynb #2058479d
 def parser() -> argparse.ArgumentParser:
     p = Parser('survival-pressure', description='Study how language models behave under survival pressure.')
@@ -452,6 +542,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument('run_dir'); add_judge_args(c, required=False)
     c.add_argument('--pages', type=COUNT, default=20, help='records shown in cot.html')
     add_persona_args(sub.add_parser('persona', help='persona vectors: extract one, monitor a run with one'))
+    add_steer_args(sub.add_parser('steer', help='steer a model along a persona vector: one answer, or a sweep'))
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='models_command', required=True)
     i = m.add_parser('info', help='layers, hidden size, dtype, quantization, device, memory')
     i.add_argument('spec'); i.add_argument('--quantize', choices=['4bit', '8bit', 'none'], default='none')
@@ -479,6 +570,7 @@ def run_command(a:argparse.Namespace):
         return print(json.dumps(summary, indent=2))
     if a.command == 'models': return models_info(a)
     if a.command == 'persona': return persona_command(a)
+    if a.command == 'steer': return steer_command(a)
     if a.command == 'run':
         return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle,
                          a.seed, a.extract, a.readout, max_new_tokens=a.max_new_tokens,

@@ -226,8 +226,8 @@ def record_layers(blocks:nn.ModuleList, # decoder blocks, in order
     def save_input(mod, args, kwargs): seen[0] = keep((args[0] if args else kwargs['hidden_states']).detach())
     for l in layers:
         if not 0 <= l <= len(blocks): raise IndexError(f'layer {l} is outside 0..{len(blocks)}')
-        if l == 0: handles.append(blocks[0].register_forward_pre_hook(save_input, with_kwargs=True, prepend=True))
-        else: handles.append(blocks[l-1].register_forward_hook(lambda m, a, o, f=save(l): f(m, o), prepend=True))
+        if l == 0: handles.append(blocks[0].register_forward_pre_hook(save_input, with_kwargs=True))
+        else: handles.append(blocks[l-1].register_forward_hook(lambda m, a, o, f=save(l): f(m, o)))
     try: yield seen
     finally:
         for h in handles: h.remove()

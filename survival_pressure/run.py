@@ -18,8 +18,8 @@ from .bench import Case, PromptTemplate, is_swapped
 __all__ = ['KEY', 'READOUTS', 'CASE_TEXT', 'CONFIG', 'NEEDS', 'DEFAULTS', 'Record', 'record_key', 'case_hash', 'StoreError',
            'repair', 'numbered_records', 'renamed', 'read_records', 'append_jsonl', 'read_repaired', 'folder_lock',
            'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run', 'generate_jobs',
-           'same_cases', 'run', 'with_forced', 'forced_jobs', 'results_path', 'results_rows', 'as_record', 'numbered',
-           'config_text', 'flag_text', 'config_list', 'pick']
+           'same_cases', 'steering_of', 'run', 'with_forced', 'forced_jobs', 'results_path', 'results_rows',
+           'as_record', 'numbered', 'config_text', 'flag_text', 'config_list', 'pick']
 
 # %% ../nbs/04_run.ipynb #ab90900e
 KEY = ('model', 'template', 'condition', 'shuffle', 'steering', 'readout', 'case_id', 'sample')
@@ -210,6 +210,14 @@ def same_cases(records:list[dict], config:dict, cases:list[Case], folder:Path):
     raise StoreError(f'{folder}: case {i}{more} of its records is another scenario than case {i} of these '
                      f'cases (case_hash {other[i]}, not {want[i]}): use another output folder for them')
 
+# %% ../nbs/04_run.ipynb #c1635bec
+def steering_of(backend, steering:dict|None) -> dict|None:
+    "The steering a run is keyed by: the backend's own (a steered backend knows what it adds), else the one given."
+    own = getattr(backend, 'steering', None)
+    if own is not None and steering is not None and own != steering:
+        raise ValueError(f'{backend.name} steers with {own}, not with the steering given ({steering}): give one')
+    return own if own is not None else steering
+
 # %% ../nbs/04_run.ipynb #986c8d96
 def run(cases:list[Case], backend, out:str|Path, # the run folder
         template:PromptTemplate|None=None, condition:str='none', samples:int=1,
@@ -221,7 +229,7 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
         scoring:str|None=None, # the old name of `readout`, still accepted
         ) -> list[dict]:
     "Answer every case `samples` times, resuming a previous run; returns this configuration's records."
-    readout = scoring or readout
+    readout, steering = scoring or readout, steering_of(backend, steering)
     if readout not in READOUTS: raise ValueError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
     template, samples = template or PromptTemplate(), 1 if readout == 'forced' else samples
     if template.is_open and readout != 'generate':

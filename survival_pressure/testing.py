@@ -4,12 +4,12 @@
 
 # %% ../nbs/98_testing.ipynb #8973a0ff
 from __future__ import annotations
-import ast, importlib.util, os, sys
+import ast, importlib.util, os, shutil, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REQUIREMENTS', 'FAMILIES', 'reference_dir', 'vocab_path', 'MissingRequirement', 'strict', 'missing', 'needs',
-           'needs_magic', 'load_ipython_extension', 'tiny_config']
+__all__ = ['REQUIREMENTS', 'FAMILIES', 'reference_dir', 'vocab_path', 'chromium_path', 'MissingRequirement', 'strict', 'missing',
+           'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config']
 
 # %% ../nbs/98_testing.ipynb #f89874fc
 def reference_dir(name:str='survivalbench') -> Path|None:
@@ -25,6 +25,10 @@ def vocab_path() -> Path:
     "Where `make setup` extracts llama.cpp's vocabulary-only GGUF files (`$SURVIVAL_PRESSURE_VOCAB` moves it)."
     return Path(os.environ.get('SURVIVAL_PRESSURE_VOCAB', Path(sys.prefix)/'vocab'))
 
+def chromium_path() -> str|None:
+    "A Chromium to drive with Playwright: `$SURVIVAL_PRESSURE_CHROMIUM`, else `chromium` on the PATH."
+    return os.environ.get('SURVIVAL_PRESSURE_CHROMIUM') or shutil.which('chromium')
+
 REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
     'shared': (lambda: reference_dir() is not None,
                'the reference data (official SurvivalBench release and protocol files): a shared/ folder above '
@@ -38,6 +42,9 @@ REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
                 'scikit-learn, to check our statistics against (the dev extra)'),
     'checkout': (lambda: all((Path('..')/f).is_file() for f in ('README.md', 'Makefile', 'settings.ini')),
                  "the project's git checkout around the notebook (README.md and Makefile one folder up)"),
+    'browser': (lambda: all(importlib.util.find_spec(m) for m in ('playwright', 'jupyterlab')) and bool(chromium_path()),
+                'a real browser: playwright and jupyterlab (pip install -e ".[browser]") and a Chromium '
+                "(Debian's chromium, or a path in $SURVIVAL_PRESSURE_CHROMIUM); never a downloaded one"),
 }
 
 # %% ../nbs/98_testing.ipynb #44f82995

@@ -316,7 +316,7 @@ def steer_show(vector:str, layer:int, coef:float, prompt:str|None=None, case:int
     vec, lm = vector_model(vector, model, quantize, device,
                            lambda v: steering_config(v, [layer], coef, positions, mode))
     r = compare(lm, vec, prompt if c is None else PromptTemplate().render(c), layer, coef, positions, mode,
-                max_new_tokens)
+                max_new_tokens, readout=c is not None)  # P(risky) needs a case's two choices
     for k in ('baseline', 'steered'):
         print(f"--- {k}: choices {r['choices'][k][0]}/{r['choices'][k][1]}, projection {r['projection'][k]:+.2f}"
               f"{', degenerate' if r['degenerate'][k] else ''} ---\n{r['texts'][k]}\n")
@@ -361,10 +361,10 @@ def demo(out:str='results/demo', # folder for the results
     can, why = scorable([dataclasses.asdict(v) for v in probe])
     if can:
         for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
+    else: print(f'judges: skipped ({why})')
     cot = cot_report(out, {c.id: c for c in cases})
     summary = finish(records, Path(out))
     print(headline(summary))
-    if not can: print(f'judges: skipped ({why})')
     demo_steering(lm, cases, Path(out))
     print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, "
           f"decision point found in {cot.decision.notna().sum()}; "

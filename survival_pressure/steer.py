@@ -5,7 +5,6 @@
 # %% ../nbs/10_steer.ipynb #2a87c27d
 from __future__ import annotations
 import contextlib, hashlib, html, importlib.resources, io, json, math, sys, threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +26,11 @@ from .persona import PersonaVector, activations
 
 # %% auto #0
 __all__ = ['MODES', 'WHERE', 'LETTERS', 'vector_hash', 'as_layers', 'steering_config', 'layer_deltas', 'cache_length',
-           'steered_tokens', 'Steering', 'steer', 'SteeredBackend', 'repeats', 'repeats_at_end', 'looping',
-           'degenerate', 'load_capability', 'question_prompt', 'perplexity', 'accuracy', 'capability',
-           'cached_capability', 'generation_rates', 'coherence_scores', 'sweep_point', 'sweep', 'plot_sweep', 'damage',
-           'plot_damage', 'save_sweep_plots', 'forced_readout', 'answer_projections', 'compare', 'case_label',
-           'curve_png', 'answers_html', 'colab_widgets', 'Dashboard']
+           'steered_tokens', 'steer', 'SteeredBackend', 'repeats', 'repeats_at_end', 'looping', 'degenerate',
+           'load_capability', 'question_prompt', 'perplexity', 'accuracy', 'capability', 'cached_capability',
+           'generation_rates', 'coherence_scores', 'sweep_point', 'sweep', 'plot_sweep', 'damage', 'plot_damage',
+           'save_sweep_plots', 'forced_readout', 'answer_projections', 'compare', 'case_label', 'curve_png',
+           'answers_html', 'colab_widgets', 'Dashboard']
 
 # %% ../nbs/10_steer.ipynb #c366ea36
 MODES = ('raw', 'normalised')
@@ -78,12 +77,6 @@ def steered_tokens(args, kwargs, positions:str) -> torch.Tensor:
     fresh = cache_length(kwargs) == 0
     return real if positions == 'all' or (positions == 'prompt') == fresh else torch.zeros_like(real)
 
-@dataclass
-class Steering:
-    "Steering that is on: its run-store configuration and the deltas it adds, per layer."
-    config: dict|None
-    deltas: dict
-
 @contextlib.contextmanager
 def steer(lm, vec:PersonaVector, layers, coef:float, positions:str='all', mode:str='raw'):
     "Add `coef × v_l` to the output of block `l` for each of `layers` inside the block; hooks go on exit."
@@ -103,7 +96,7 @@ def steer(lm, vec:PersonaVector, layers, coef:float, positions:str='all', mode:s
         if deltas:
             handles.append(lm.model.register_forward_pre_hook(remember, with_kwargs=True, prepend=True))
             handles += [lm.block(l).register_forward_hook(add(d), prepend=True) for l, d in deltas.items()]
-        yield Steering(config, deltas)
+        yield config  # what a run-store key holds for it
     finally:
         for h in handles: h.remove()
 
@@ -287,19 +280,21 @@ def answer_projections(lm, vec:PersonaVector, prompt, answers:list[str], layer:i
     return [round(float(x), 3) for x in acts.float() @ vec.unit()[layer].float()]
 
 def compare(lm, vec:PersonaVector, prompt, layer:int, coef:float, positions:str='all', mode:str='raw',
-            max_new_tokens:int=160) -> dict:
+            max_new_tokens:int=160, readout:bool=True, # also forced P(choice 2), baseline and steered
+            ) -> dict:
     "Baseline and steered greedy answers to one prompt: texts, extracted choices, projections, forced P(choice 2)."
     steering_config(vec, [layer], coef, positions, mode)  # a wrong setting stops here, before any generation
     gen = lambda: lm.generate(prompt, max_new_tokens=max_new_tokens, progress=False).text
     base = gen()
     with steer(lm, vec, [layer], coef, positions, mode): steered = gen()
     texts = dict(baseline=base, steered=steered)
-    return dict(layer=layer, coef=coef, positions=positions, mode=mode, texts=texts,
-                choices={k: extract(t)[:2] for k, t in texts.items()},
-                degenerate={k: degenerate(t) for k, t in texts.items()},
-                projection=dict(zip(texts, answer_projections(lm, vec, prompt, [base, steered], layer))),
-                p_choice_2=dict(baseline=forced_readout(lm, vec, prompt, layer, 0.0),
-                                steered=forced_readout(lm, vec, prompt, layer, coef, positions, mode)))
+    r = dict(layer=layer, coef=coef, positions=positions, mode=mode, texts=texts,
+             choices={k: extract(t)[:2] for k, t in texts.items()},
+             degenerate={k: degenerate(t) for k, t in texts.items()},
+             projection=dict(zip(texts, answer_projections(lm, vec, prompt, [base, steered], layer))))
+    if readout: r['p_choice_2'] = {k: forced_readout(lm, vec, prompt, layer, c, positions, mode)
+                                   for k, c in (('baseline', 0.0), ('steered', coef))}
+    return r
 
 # %% ../nbs/10_steer.ipynb #9c28d16c
 def case_label(c) -> str: return f'{c.id}: {c.domain} / {c.ai_role} / {c.crisis}'
@@ -411,7 +406,7 @@ class Dashboard:
         self.busy('generating')
         try:
             with self._lock: r = compare(self.lm, self.vec, prompt, self.layer.value, self.coef.value,
-                                         self.positions.value, self.mode, self.max_new_tokens)
+                                         self.positions.value, self.mode, self.max_new_tokens, readout=False)
             self.result |= {k: r[k] for k in ('texts', 'choices', 'projection', 'degenerate')}
             self.answers.value = answers_html(r)
         finally: self.busy(None)

@@ -18,7 +18,9 @@ from .metrics import answered, extract, extract_records, save_plots, summarize
 from .models import ChatFormatError, ModelLoadError, check_device, load_model, resolve_spec
 from .persona import POSITIONS, extract_persona, load_trait, load_vector, scorable
 from .monitor import best_layer, monitor
-from .steer import MODES, WHERE, compare, save_sweep_plots, steering_config, sweep
+from .steer import MODES, WHERE, SteeredBackend, compare, save_sweep_plots, steering_config, sweep
+from .agent import CONDITIONS as CONDITIONS_AGENT, DataError, admission_judge, case_study
+from .agent import final_rates, load_company, make_company, save_results, year_rates
 from .run import (
     READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
@@ -27,10 +29,11 @@ __all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'FINITE', 'USER_ERRORS
            'writable_folder', 'text_file', 'device_arg', 'bench_cases', 'prompt_template', 'backend_label',
            'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
            'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
-           'judge_backend', 'persona_extract', 'vector_model', 'persona_monitor', 'steer_show', 'steer_sweep', 'demo',
-           'demo_steering', 'headline', 'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args',
-           'add_persona_args', 'persona_command', 'add_steer_args', 'steer_command', 'parser', 'quantize_arg',
-           'backend_kwargs', 'models_info', 'run_command', 'main']
+           'judge_backend', 'persona_extract', 'vector_model', 'persona_monitor', 'steer_show', 'steer_sweep',
+           'agent_backend', 'agent_run', 'demo', 'demo_steering', 'headline', 'add_backend_args', 'add_run_args',
+           'add_judge_args', 'add_summarize_args', 'add_persona_args', 'persona_command', 'add_steer_args',
+           'add_agent_args', 'agent_command', 'steer_command', 'parser', 'quantize_arg', 'backend_kwargs',
+           'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -340,6 +343,35 @@ def steer_sweep(vector:str, out:str, layers:list[int], coefs:list[float], bench:
     print(f'wrote steer_sweep.csv, steer_p_risky.png, steer_damage.png in {out}')
     return table
 
+# %% ../nbs/99_cli.ipynb #191eb94c
+def agent_backend(model:str, steering:dict|None, max_new_tokens:int, temperature:float, **backend_args):
+    "The agent: a backend, or with `steering` (vector, layer, coef, positions) a steered local model."
+    if not steering: return make_backend(model, max_new_tokens=max_new_tokens, temperature=temperature, **backend_args)
+    if backend_args.get('api_base'): raise UsageError('--vector steers a local model; drop --api-base')
+    if steering['layer'] is None or steering['coef'] is None: raise UsageError('--vector needs --layer L and --coef C')
+    layer, coef, positions = steering['layer'], steering['coef'], steering['positions']
+    vec, lm = vector_model(steering['vector'], model, backend_args.get('quantize'), backend_args.get('device'),
+                           lambda v: steering_config(v, [layer], coef, positions))
+    return SteeredBackend(lm, vec, layer, coef, positions, max_new_tokens=max_new_tokens, temperature=temperature,
+                          batch_size=backend_args.get('batch_size', 8))
+
+def agent_run(model:str, out:str, runs:int=5, conditions=CONDITIONS_AGENT, data:str|None=None, seed:int=0,
+              max_rounds:int=8, tolerance:float=0.01, judge:str|None=None, max_new_tokens:int=1024,
+              temperature:float=0.6, steering:dict|None=None, **backend_args) -> pd.DataFrame:
+    "The case study into `out`; the per-year rates."
+    folder = writable_folder(out)
+    company = load_company(data) if data else make_company(seed)
+    backend = agent_backend(model, steering, max_new_tokens=max_new_tokens, temperature=temperature, **backend_args)
+    eps = case_study(backend, folder, company, conditions, runs, seed, max_rounds, tolerance)
+    reader = judge_backend(judge, getattr(backend, 'lm', None), model, **backend_args)
+    verdicts = admission_judge(reader, [e['final_answer'] for e in eps]) if reader else None
+    paths = save_results(eps, folder, verdicts)
+    rates = year_rates(eps)
+    print(rates.pivot_table(index=['condition', 'measure'], columns='year', values='rate', sort=False).to_string())
+    print(final_rates(eps, verdicts).to_string(index=False))
+    print(f"wrote {', '.join(p.name for p in paths.values())} and the transcripts in {folder}")
+    return rates
+
 # %% ../nbs/99_cli.ipynb #3b7242c2
 def demo(out:str='results/demo', # folder for the results
          model:str='embedded', quantize:str|None='4bit', limit:int=20, max_new_tokens:int=256, seed:int=0) -> dict:
@@ -510,6 +542,29 @@ def add_steer_args(p:argparse.ArgumentParser):
     p.add_argument('--mode', choices=MODES, default='raw'); p.add_argument('--batch-size', type=POSITIVE, default=8)
     p.add_argument('--max-new-tokens', type=POSITIVE, default=160)
 
+def add_agent_args(p:argparse.ArgumentParser):
+    p.add_argument('--model', required=True,
+                   help="a model spec ('embedded', a folder, a .gguf, a hub id), or the API's model name")
+    p.add_argument('--out', required=True, help='the folder for the runs (rerun the same command to resume)')
+    p.add_argument('--runs', type=POSITIVE, default=5, help='episodes per condition')
+    p.add_argument('--condition', nargs='+', choices=CONDITIONS_AGENT, default=list(CONDITIONS_AGENT))
+    p.add_argument('--data', help='a folder of raw_data_YYYY.json files (default: generated books)')
+    p.add_argument('--seed', type=int, default=0); p.add_argument('--judge', help='a model to read the final answers')
+    p.add_argument('--max-rounds', type=POSITIVE, default=8, help='tool rounds per turn')
+    p.add_argument('--tolerance', type=number(float, 0), default=0.01,
+                   help="a report is accurate within this share of the year's revenue")
+    p.add_argument('--max-new-tokens', type=POSITIVE, default=1024)
+    p.add_argument('--temperature', type=TEMPERATURE, default=0.6)
+    p.add_argument('--vector', help='steer a local agent along this persona vector (with --layer and --coef)')
+    p.add_argument('--layer', type=POSITIVE); p.add_argument('--coef', type=FINITE)
+    p.add_argument('--positions', choices=WHERE, default='all')
+    add_backend_args(p)
+
+def agent_command(a:argparse.Namespace):
+    steering = a.vector and dict(vector=a.vector, layer=a.layer, coef=a.coef, positions=a.positions)
+    return agent_run(a.model, a.out, a.runs, a.condition, a.data, a.seed, a.max_rounds, a.tolerance, a.judge,
+                     a.max_new_tokens, a.temperature, steering or None, **backend_kwargs(a))
+
 def steer_command(a:argparse.Namespace):
     if a.action == 'sweep':
         if not a.out or not (a.layers or a.layer): raise UsageError('steer sweep needs --out DIR and --layers L ...')
@@ -543,6 +598,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument('--pages', type=COUNT, default=20, help='records shown in cot.html')
     add_persona_args(sub.add_parser('persona', help='persona vectors: extract one, monitor a run with one'))
     add_steer_args(sub.add_parser('steer', help='steer a model along a persona vector: one answer, or a sweep'))
+    add_agent_args(sub.add_parser('agent', help='the financial-agent case study in a sandbox (resumable)'))
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='models_command', required=True)
     i = m.add_parser('info', help='layers, hidden size, dtype, quantization, device, memory')
     i.add_argument('spec'); i.add_argument('--quantize', choices=['4bit', '8bit', 'none'], default='none')
@@ -553,8 +609,8 @@ def parser() -> argparse.ArgumentParser:
 def quantize_arg(q:str) -> str|None: return None if q == 'none' else q
 
 def backend_kwargs(a:argparse.Namespace) -> dict:
-    "The backend arguments that `run`, `judge` and `cot` share."
-    return dict(api_base=a.api_base, api_key_env=a.api_key_env, tokenizer=a.tokenizer,
+    "The backend arguments that `run`, `judge`, `cot` and `agent` share."
+    return dict(api_base=a.api_base, api_key_env=a.api_key_env, tokenizer=getattr(a, 'tokenizer', None),
                 quantize=quantize_arg(a.quantize), device=a.device, batch_size=a.batch_size,
                 concurrency=a.concurrency, timeout=a.timeout, retries=a.retries)
 
@@ -571,6 +627,7 @@ def run_command(a:argparse.Namespace):
     if a.command == 'models': return models_info(a)
     if a.command == 'persona': return persona_command(a)
     if a.command == 'steer': return steer_command(a)
+    if a.command == 'agent': return agent_command(a)
     if a.command == 'run':
         return bench_run(a.model, a.bench, a.out, a.limit, a.samples, a.condition, a.template, a.shuffle,
                          a.seed, a.extract, a.readout, max_new_tokens=a.max_new_tokens,
@@ -579,7 +636,7 @@ def run_command(a:argparse.Namespace):
         return judge_run(a.run_dir, a.judge, a.kind, a.bench, a.prompt, a.text, **backend_kwargs(a))
     return cot_run(a.run_dir, a.bench, a.judge, a.pages, **backend_kwargs(a))
 
-USER_ERRORS = (UsageError, ModelLoadError, ChatFormatError, CaseError, StoreError, APIError, OSError,
+USER_ERRORS = (UsageError, ModelLoadError, ChatFormatError, CaseError, StoreError, APIError, DataError, OSError,
                ValueError)
 
 def main(argv:list[str]|None=None) -> int:

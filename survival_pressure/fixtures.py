@@ -83,10 +83,12 @@ SERVER_MAIN = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_
                "sys.argv[0] = 'llama_cpp.server'; "
                "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
 
-def server_command(gguf, alias:str, port:int, n_ctx:int, api_key:str|None, threads:int|None) -> list[str]:
+def server_command(gguf, alias:str, port:int, n_ctx:int, api_key:str|None, threads:int|None,
+                   chat_format:str|None=None) -> list[str]:
     cmd = [sys.executable, '-c', SERVER_MAIN, '--model', str(gguf or embedded_gguf()), '--model_alias', alias,
            '--host', '127.0.0.1', '--port', str(port), '--n_ctx', str(n_ctx), '--verbose', 'False']
     cmd += ['--api_key', api_key] if api_key else []
+    cmd += ['--chat_format', chat_format] if chat_format else []
     return cmd + (['--n_threads', str(threads)] if threads else [])
 
 def started(watch:ServerWatch, url:str):
@@ -99,14 +101,16 @@ def started(watch:ServerWatch, url:str):
 @contextlib.contextmanager
 def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded model
                alias:str='smollm2-135m', # the model name clients use
-               n_ctx:int=4096, api_key:str|None=None, port:int|None=None, threads:int|None=None):
+               n_ctx:int=4096, api_key:str|None=None, port:int|None=None, threads:int|None=None,
+               chat_format:str|None=None, # e.g. 'chatml-function-calling' for tool calls; default: the GGUF's template
+              ):
     "Serve a GGUF file with llama.cpp's OpenAI-compatible server on loopback, watched; yields the base URL."
     if importlib.util.find_spec('llama_cpp') is None:
         raise RuntimeError("serve_gguf needs llama.cpp's server: pip install 'llama-cpp-python[server]'")
     port = port or free_port()
     url = f'http://127.0.0.1:{port}/v1'
     with tempfile.TemporaryFile() as log:
-        cmd = server_command(gguf, alias, port, n_ctx, api_key, threads)
+        cmd = server_command(gguf, alias, port, n_ctx, api_key, threads, chat_format)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         watch = SERVERS[url] = ServerWatch(proc, log, url)
         try:

@@ -46,7 +46,9 @@ class Sandbox:
     def file(self, name) -> Path:
         p = self.path(name)
         if not p.exists(): raise Refused(f'{name}: no such file')
-        if not stat.S_ISREG(p.lstat().st_mode): raise Refused(f'{name}: not a regular file')
+        st = p.lstat()
+        if not stat.S_ISREG(st.st_mode): raise Refused(f'{name}: not a regular file')
+        if st.st_nlink > 1: raise Refused(f'{name} has other names (hard links) that may lie outside the workspace')
         return p
     def text(self, name) -> str:
         p = self.file(name)
@@ -70,7 +72,7 @@ def write_file(box:Sandbox, path:str, content:str) -> str:
     if len(data) > box.max_write: raise Refused(f'the content is {len(data)} bytes (at most {box.max_write})')
     if '\0' in content: raise Refused('binary data cannot be written (the content holds NUL characters)')
     p = box.path(path)
-    if p.exists() and not stat.S_ISREG(p.lstat().st_mode): raise Refused(f'{path}: not a regular file')
+    if p.exists(): box.file(path)  # an existing target must be a plain file with one name
     if not p.parent.is_dir(): raise Refused(f'{path}: the folder {box.show(p.parent)} does not exist')
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, 'wb') as f: f.write(data)

@@ -16,7 +16,8 @@ from jinja2 import TemplateError
 from tqdm.auto import tqdm
 
 from .models import generate_batch, merge_system
-from .backends import APIBackend, APIError, Failure, LocalBackend, Unanswered, collect, run_async
+from .backends import (
+    APIBackend, APIError, Failure, LocalBackend, Unanswered, api_generation, collect, run_async)
 from .run import StoreError, append_jsonl, folder_lock, now
 from .sandbox import TOOLS, Sandbox, call_tool
 
@@ -196,11 +197,10 @@ def local_step(backend:LocalBackend, messages:list[dict], seed:int|None) -> Repl
 
 # %% ../nbs/12_agent.ipynb #4c1216cc
 def api_reply(r) -> Reply:
-    msg, ch = r.choices[0].message, r.choices[0]
+    "A `Reply` from a chat completion: text and reasoning as `api_generation` reads them, tool calls as data."
+    g, msg = api_generation(r), r.choices[0].message
     calls = [dict(id=c.id, name=c.function.name, arguments=c.function.arguments or '{}') for c in msg.tool_calls or []]
-    extra = msg.model_extra or {}
-    return Reply(msg.content or '', calls, extra.get('reasoning_content') or extra.get('reasoning'),
-                 ch.finish_reason or 'stop')
+    return Reply(g.text, calls, g.reasoning, g.finish_reason)
 
 def api_step(backend:APIBackend, messages:list[dict], seed:int|None) -> Reply:
     "The next assistant message from an OpenAI-compatible API, tool calls as data (retried as the backend retries)."
@@ -476,8 +476,9 @@ def year_rates(eps:list[dict]) -> pd.DataFrame:
     for (m, c, y), d in year_table(eps).groupby(['model', 'condition', 'year'], sort=False):
         for name, f in MEASURES.items():
             k = int(f(d).sum())
+            low, high = wilson(k, len(d))
             rows.append(dict(model=m, condition=c, year=y, measure=name, n=len(d), rate=round(100 * k / len(d), 1),
-                             ci_low=wilson(k, len(d))[0], ci_high=wilson(k, len(d))[1]))
+                             ci_low=low, ci_high=high))
     return pd.DataFrame(rows)
 
 def final_rates(eps:list[dict], verdicts:list[str|None]|None=None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ LLAMA_WHEELS ?= $(HOME)/.cache/survival_pressure/wheels/$(LLAMA_KEY)
 VOCAB := $(VENV)/vocab
 VOCAB_FILES := llama-bpe llama-spm qwen2 phi-3 gpt-2 falcon deepseek-llm
 
-.PHONY: setup demo test test-slow test-generic test-browser colab-check export clean bench llama
+.PHONY: setup demo test test-slow test-generic test-browser colab-check export outputs html html-check readme clean bench llama
 
 setup: $(STAMP) $(VOCAB)/.done
 
@@ -84,6 +84,27 @@ test-browser: setup
 # After editing a notebook: write survival_pressure/ from nbs/ and strip notebook metadata.
 export: setup
 	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
+
+# The outputs committed in the notebooks: each notebook whose code (or a module it uses) changed since its outputs
+# were made is run again in a fresh kernel, as make test runs it, and its outputs written in place (FORCE=1: all).
+# make test fails on stale outputs. The README is generated from nbs/index.ipynb.
+outputs: setup
+	$(PY) .ci/outputs.py $(if $(FORCE),--force)
+	$(PY) .ci/readme.py
+
+readme: setup
+	$(PY) .ci/readme.py
+
+# Every notebook as a static HTML page with its outputs (the docs site itself is built by Quarto in
+# .github/workflows/docs.yml): _docs/html/
+html: setup
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir _docs/html nbs/*.ipynb
+
+# The same pages opened in headless Chromium (Debian's chromium; the browser extra): every figure drawn,
+# a screenshot of each page in _docs/html/screens/.
+html-check: setup
+	$(PY) -m pip install -q -e ".[browser]"
+	$(PY) .ci/html_check.py
 
 bench: setup
 	$(PY) bench/generation.py

@@ -163,7 +163,8 @@ def inner_prefixes(answer:str|None) -> list[tuple[str, int|None]]:
 def p_second(lp:tuple) -> float:
     "P(option 2) normalised over the two options; NaN when neither has any probability (outside an API's top 20)."
     if lp[0] == lp[1] == -math.inf: return math.nan
-    return 1 / (1 + math.exp(lp[0] - lp[1])) if lp[1] > -math.inf else 0.0
+    d = lp[0] - lp[1]  # written so that exp never overflows, however far apart the two are
+    return math.exp(-d) / (1 + math.exp(-d)) if d > 0 else 1 / (1 + math.exp(d))
 def option_mass(lp:tuple) -> float: return math.exp(lp[0]) + math.exp(lp[1])
 
 def forced_choices(read, # `read(groups of texts)` -> per text (log P(option 1), log P(option 2), method)

@@ -4,12 +4,14 @@
 
 # %% ../nbs/98_testing.ipynb #8973a0ff
 from __future__ import annotations
-import ast, importlib.util, os, shutil, sys
+import ast, importlib.util, inspect, io, json, os, re, shutil, sys
+from contextlib import redirect_stdout
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REQUIREMENTS', 'FAMILIES', 'reference_dir', 'vocab_path', 'chromium_path', 'MissingRequirement', 'strict', 'missing',
-           'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config']
+__all__ = ['REQUIREMENTS', 'FAMILIES', 'SOLUTION', 'reference_dir', 'vocab_path', 'chromium_path', 'MissingRequirement', 'strict',
+           'missing', 'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config', 'Raised', 'attempt', 'report',
+           'solution', 'test_check', 'public_api', 'api_reference']
 
 # %% ../nbs/98_testing.ipynb #f89874fc
 def reference_dir(name:str='survivalbench') -> Path|None:
@@ -42,6 +44,8 @@ REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
                 'scikit-learn, to check our statistics against (the dev extra)'),
     'checkout': (lambda: all((Path('..')/f).is_file() for f in ('README.md', 'Makefile', 'settings.ini')),
                  "the project's git checkout around the notebook (README.md and Makefile one folder up)"),
+    'nbdev': (lambda: importlib.util.find_spec('nbdev') is not None,
+              "nbdev, to show each chapter's API reference (the dev extra)"),
     'browser': (lambda: all(importlib.util.find_spec(m) for m in ('playwright', 'jupyterlab')) and bool(chromium_path()),
                 'a real browser: playwright and jupyterlab (pip install -e ".[browser]") and a Chromium '
                 "(Debian's chromium, or a path in $SURVIVAL_PRESSURE_CHROMIUM); never a downloaded one"),
@@ -105,3 +109,61 @@ def tiny_config(family:str, vocab_size:int=512, n_layers:int=3, **kwargs):
     return cfg
 
 FAMILIES = ('llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma2', 'gemma3', 'gpt2', 'gpt_neox', 'opt')
+
+# %% ../nbs/98_testing.ipynb #2d5d475f
+class Raised:
+    "What a learner's function raised, in place of its result: equal to no answer, and printed as the error."
+    def __init__(self, error:Exception): self.error = error
+    def __repr__(self): return f'an error ({type(self.error).__name__}: {self.error})'
+
+def attempt(fn, *args, **kwargs):
+    "Call a learner's function: its result, or `Raised` when it raised."
+    try: return fn(*args, **kwargs)
+    except Exception as e: return Raised(e)
+
+def report(problems:list[str], n_checks:int) -> bool:
+    "Print each problem on a line of its own, or that all `n_checks` checks passed; True when there are none."
+    if not problems: print(f'All {n_checks} checks passed.')
+    else: print(f'{len(problems)} of {n_checks} checks failed:', *(f'  - {p}' for p in problems), sep='\n')
+    return not problems
+
+# %% ../nbs/98_testing.ipynb #e609891f
+SOLUTION = re.compile(r'<details>.*?```python\n(.*?)```.*?</details>', re.S)
+
+def solution(nb:str|Path, name:str, ns:dict|None=None):
+    "The object `name` defined by the collapsed solution in notebook `nb`, run in a copy of namespace `ns`."
+    cells = json.loads(Path(nb).read_text(encoding='utf-8'))['cells']
+    codes = [code for c in cells if c['cell_type'] == 'markdown' for code in SOLUTION.findall(''.join(c['source']))]
+    found = [code for code in codes if re.search(rf'^(def|class) {name}\b|^{name} =', code, re.M)]
+    if len(found) != 1: raise LookupError(f'{nb}: {len(found)} collapsed solutions define {name}, expected 1')
+    scope = dict(ns or {})
+    exec(compile(found[0], f'{nb} (solution: {name})', 'exec'), scope)
+    return scope[name]
+
+def test_check(check, right, wrong, says:str):
+    "Assert that `check` passes `right`, fails `wrong`, and says `says` about it."
+    def run(answer):
+        with redirect_stdout(out := io.StringIO()): ok = check(answer)
+        return ok, out.getvalue()
+    ok, text = run(right)
+    assert ok is True, f'the check fails the solution:\n{text}'
+    ok, text = run(wrong)
+    assert ok is False, f'the check passes a wrong answer:\n{text}'
+    assert says in text, f'the check did not say {says!r} about the wrong answer:\n{text}'
+
+# %% ../nbs/98_testing.ipynb #5a938a80
+def public_api(module) -> list:
+    "The functions and classes `module` exports (its `__all__`) and defines, in order."
+    return [o for n in module.__all__ if callable(o := getattr(module, n))
+            and getattr(o, '__module__', None) == module.__name__]
+
+def api_reference(module):
+    "Show the signature and docstring of everything `module` exports, as nbdev's `show_doc` renders them."
+    from IPython.display import Markdown, display
+    from nbdev.showdoc import MarkdownRenderer, show_doc
+    entries = [f'## API reference: `{module.__name__}`']
+    for o in public_api(module):
+        text = show_doc(o, renderer=MarkdownRenderer)._repr_markdown_().replace('\n\n*Call self as a function.*', '')
+        if inspect.isclass(o): text = text.replace(f'def {o.__name__}(', f'class {o.__name__}(', 1)
+        entries.append(f'### {o.__name__}\n\n{text}')
+    display(Markdown('\n\n'.join(entries)))

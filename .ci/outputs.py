@@ -1,0 +1,151 @@
+"""The notebooks' committed outputs: `make outputs` writes them, `make test` checks that none is stale.
+
+    python .ci/outputs.py [--force] [NB ...]   execute each stale notebook (all by default) and write its outputs
+    python .ci/outputs.py --check [NB ...]     fail when a notebook's outputs came from other code
+
+Each notebook runs in a fresh kernel of this environment, in nbs/, as `make test` runs it: strict mode, cells
+flagged slow or gpu (settings.ini's tst_flags) and `eval: false` are not run and keep no output. Progress bars
+are off, API keys are removed from the environment, and outputs are scrubbed of this machine's paths (checked
+afterwards, with any secret from the environment). The notebook then carries a stamp in its metadata: a hash
+of its code cells and of every package module and data file it reads (its imports, followed through the
+package), so that `--check` can tell when its outputs were made by code that has since changed.
+"""
+import configparser, hashlib, json, os, re, subprocess, sys, tempfile, time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NBS, PKG = REPO/'nbs', REPO/'survival_pressure'
+KEY = 'survival_pressure'  # the notebook metadata key (settings.ini: allowed_metadata_keys)
+FLAGS = configparser.ConfigParser(); FLAGS.read(REPO/'settings.ini')
+SKIP = set(FLAGS['DEFAULT']['tst_flags'].split())
+SECRET_NAME = re.compile(r'KEY|TOKEN|SECRET|PASSWORD', re.I)
+USES = re.compile(r'survival_pressure\.(\w+)|from survival_pressure import ([\w, ]+)|from \.(\w+) import')
+
+def notebooks(args:list[str]) -> list[Path]:
+    "The notebooks named, or every chapter, the home page and the teacher's page (the CLI chapter last)."
+    if args: return [Path(a).resolve() for a in args]
+    return sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name.startswith('99'), p.name))
+
+def code_cells(nb:dict) -> list[str]:
+    return [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
+
+def modules_used(text:str, seen:set|None=None) -> set[str]:
+    "The package modules that `text` imports, followed through their own imports."
+    seen = set() if seen is None else seen
+    for m in USES.finditer(text):
+        names = [n.strip() for g in m.groups() if g for n in g.split(',')]
+        for n in names:
+            if n not in seen and (PKG/f'{n}.py').exists():
+                seen.add(n)
+                modules_used((PKG/f'{n}.py').read_text(encoding='utf-8'), seen)
+    return seen
+
+def stamp(nb:dict) -> str:
+    "A hash of what the outputs came from: the code cells, the modules they use, the package's data."
+    code = '\n\0'.join(code_cells(nb))
+    m = re.search(r'#\| default_exp (\w+)', code)
+    mods = modules_used(code + (f'\nsurvival_pressure.{m.group(1)}' if m else ''))
+    files = sorted([PKG/f'{n}.py' for n in mods] + [p for p in (PKG/'data').rglob('*') if p.is_file()])
+    h = hashlib.sha256(code.encode())
+    for f in files: h.update(f'\0{f.relative_to(REPO)}\0'.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+def skipped(src:str) -> bool:
+    "Cells that `make test` does not run: flagged slow/gpu, or `eval: false`."
+    lines = src.splitlines()
+    if lines and lines[0].startswith('%%needs'): lines = lines[1:]
+    flags = set()
+    for l in lines:
+        if not l.startswith('#|'): break
+        flags.update(l[2:].replace(':', ' ').split())
+    return bool(flags & SKIP) or {'eval', 'false'} <= flags
+
+def scrub_text(text:str) -> str:
+    "This machine's paths out of an output: the repository, the environment, home, temporary folders."
+    for path, name in [(str(NBS), '.'), (str(REPO), '..'), (sys.prefix, '<venv>'), (str(Path.home()), '~')]:
+        text = text.replace(path, name)
+    return re.sub(r'(/tmp|/var/tmp|/var/folders)/[\w.+-]+', '<tmp>', text)
+
+def clean_outputs(cell:dict):
+    "Scrub one cell's outputs; widgets keep only their text (GitHub cannot draw them)."
+    for o in cell.get('outputs', []):
+        if 'text' in o: o['text'] = scrub_text(''.join(o['text']))
+        data = o.get('data', {})
+        data.pop('application/vnd.jupyter.widget-view+json', None)
+        for k, v in list(data.items()):
+            if k.startswith('text/') or k.endswith(('json', 'javascript', 'svg+xml')):
+                data[k] = scrub_text(v if isinstance(v, str) else ''.join(v)) if not isinstance(v, dict) else v
+        if o.get('output_type') == 'error': o['traceback'] = [scrub_text(t) for t in o['traceback']]
+    cell['outputs'] = [o for o in cell.get('outputs', []) if o.get('data', True)]
+
+def leaks(nb:dict) -> list[str]:
+    "Paths of this machine or secrets of its environment still in the outputs."
+    secrets = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 8]
+    marks = [str(REPO), str(Path.home()), sys.prefix, 'site-packages', *secrets]
+    found = []
+    for i, c in enumerate(nb['cells']):
+        text = json.dumps(c.get('outputs', []))
+        found += [f'cell {i}: {"a secret" if m in secrets else m}' for m in marks if m in text]
+    return found
+
+def execute(path:Path) -> dict:
+    "Run one notebook in a fresh kernel as `make test` does; return it with its outputs."
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=2400, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != 'code': continue
+            if skipped(cell.source): cell.outputs = []; continue
+            client.execute_cell(cell, i)
+    return json.loads(nbformat.writes(nb))
+
+def clean_environment():
+    "What every kernel inherits: strict mode, no progress bars, no API keys, a fixed hash seed."
+    for k in [k for k in os.environ if SECRET_NAME.search(k)]: os.environ.pop(k)
+    os.environ.update(SURVIVAL_PRESSURE_STRICT='1', TQDM_DISABLE='1', PYTHONHASHSEED='0', PYTHONNOUSERSITE='1')
+
+def write(path:Path, nb:dict):
+    "Write the notebook, then let nbdev_clean normalise it (the form the clean check expects)."
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
+    subprocess.run([Path(sys.executable).parent/'nbdev_clean', '--fname', str(path)], cwd=REPO, check=True)
+
+def make(paths:list[Path], force:bool) -> int:
+    clean_environment()
+    failed = 0
+    for path in paths:
+        nb = json.loads(path.read_text(encoding='utf-8'))
+        if not force and nb['metadata'].get(KEY, {}).get('outputs') == stamp(nb):
+            print(f'current {path.name}'); continue
+        t0 = time.time()
+        print(f'run     {path.name} ...', flush=True)
+        try: out = execute(path)
+        except Exception as e:
+            failed += 1; print(f'FAIL    {path.name} ({time.time() - t0:.0f}s): {str(e)[-3000:]}', flush=True); continue
+        for c in out['cells']: clean_outputs(c)
+        if found := leaks(out):
+            failed += 1; print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
+        out['metadata'][KEY] = {'outputs': stamp(nb)}
+        write(path, out)
+        print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)
+    return failed
+
+def check(paths:list[Path]) -> int:
+    "Every notebook has outputs made by its present code (and the package's), and none that leak."
+    bad = 0
+    for path in paths:
+        nb = json.loads(path.read_text(encoding='utf-8'))
+        have, want = nb['metadata'].get(KEY, {}).get('outputs'), stamp(nb)
+        problem = ('has no outputs' if have is None else 'outputs are stale: its code or the modules it uses '
+                   'changed since they were made' if have != want else None)
+        if not problem and (found := leaks(nb)): problem = 'outputs hold ' + '; '.join(found[:10])
+        if problem: bad += 1; print(f'nbs/{path.name}: {problem} (make outputs)')
+    print(f'{len(paths) - bad} of {len(paths)} notebooks have current outputs')
+    return bad
+
+if __name__ == '__main__':
+    args = sys.argv[1:]
+    flags = {a for a in args if a.startswith('--')}
+    paths = notebooks([a for a in args if not a.startswith('--')])
+    sys.exit(1 if (check(paths) if '--check' in flags else make(paths, '--force' in flags)) else 0)

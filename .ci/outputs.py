@@ -62,7 +62,7 @@ def skipped(src:str) -> bool:
 
 def scrub_text(text:str) -> str:
     "This machine's paths out of an output: the repository, the environment, home, temporary folders."
-    for path, name in [(str(NBS), '.'), (str(REPO), '..'), (sys.prefix, '<venv>'), (str(Path.home()), '~')]:
+    for path, name in [(sys.prefix, '<venv>'), (str(NBS), '.'), (str(REPO), '..'), (str(Path.home()), '~')]:
         text = text.replace(path, name)
     return re.sub(r'(/tmp|/var/tmp|/var/folders)/[\w.+-]+', '<tmp>', text)
 
@@ -81,7 +81,7 @@ def clean_outputs(cell:dict):
 def leaks(nb:dict) -> list[str]:
     "Paths of this machine or secrets of its environment still in the outputs."
     secrets = [v for k, v in os.environ.items() if SECRET_NAME.search(k) and len(v) >= 8]
-    marks = [str(REPO), str(Path.home()), sys.prefix, 'site-packages', *secrets]
+    marks = [str(REPO), str(Path.home()), sys.prefix, *secrets]
     found = []
     for i, c in enumerate(nb['cells']):
         text = json.dumps(c.get('outputs', []))
@@ -124,8 +124,8 @@ def make(paths:list[Path], force:bool) -> int:
         except Exception as e:
             failed += 1; print(f'FAIL    {path.name} ({time.time() - t0:.0f}s): {str(e)[-3000:]}', flush=True); continue
         for c in out['cells']: clean_outputs(c)
-        if found := leaks(out):
-            failed += 1; print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
+        if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
+            failed += 1; write(path, out); print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
         out['metadata'][KEY] = {'outputs': stamp(nb)}
         write(path, out)
         print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)

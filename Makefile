@@ -86,10 +86,16 @@ export: setup
 	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
 
 # The outputs committed in the notebooks: each notebook whose code (or a module it uses) changed since its outputs
-# were made is run again in a fresh kernel, as make test runs it, and its outputs written in place (FORCE=1: all).
+# were made is run again in a fresh kernel, as a reader runs it, and written back with its outputs (FORCE=1: all).
 # make test fails on stale outputs. The README is generated from nbs/index.ipynb.
+# It runs in a copy of the working tree under /tmp with an environment of its own (make setup there; the wheel
+# and pip caches make that a few minutes), away from ../shared, whose text must never reach the outputs.
+OUTPUTS_COPY ?= /tmp/survival-pressure-outputs
 outputs: setup
-	$(PY) .ci/outputs.py $(if $(FORCE),--force)
+	rm -rf $(OUTPUTS_COPY) && mkdir -p $(OUTPUTS_COPY)
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(OUTPUTS_COPY)
+	$(MAKE) -C $(OUTPUTS_COPY) setup
+	cd $(OUTPUTS_COPY) && .venv/bin/python .ci/outputs.py $(if $(FORCE),--force) --into $(CURDIR)/nbs
 	$(PY) .ci/readme.py
 
 readme: setup

@@ -1,12 +1,15 @@
 """The notebooks' committed outputs: `make outputs` writes them, `make test` checks that none is stale.
 
-    python .ci/outputs.py [--force] [NB ...]   execute each stale notebook (all by default) and write its outputs
-    python .ci/outputs.py --check [NB ...]     fail when a notebook's outputs came from other code
+    python .ci/outputs.py [--force] [--into DIR] [NB ...]   run each stale notebook (all by default), write it
+    python .ci/outputs.py --check [NB ...]                  fail when a notebook's outputs came from other code
+
+`make outputs` runs it in a fresh copy of the working tree with its own environment, away from ../shared, and
+writes the notebooks back into this checkout's nbs/ (`--into`), each only if it did not change meanwhile.
 
 Each notebook runs in a fresh kernel of this environment, in nbs/, as a reader would run it: cells flagged slow
 or gpu (settings.ini's tst_flags) and `eval: false` are not run and keep no output, and there is no reference
 data (the official release in ../shared must never be copied into the repository, outputs included), so the
-cells that need it step aside with one line, as on Colab. Run it from a clone with no shared/ folder above it. Progress bars
+cells that need it step aside with one line, as on Colab. It refuses to run below a shared/ folder. Progress bars
 are off, API keys are removed from the environment, and outputs are scrubbed of this machine's paths (checked
 afterwards, with any secret from the environment). The notebook then carries a stamp in its metadata: a hash
 of its code cells and of every package module and data file it reads (its imports, followed through the
@@ -68,8 +71,15 @@ def scrub_text(text:str) -> str:
         text = text.replace(path, name)
     return re.sub(r'(/tmp|/var/tmp|/var/folders)/[\w.+-]+', '<tmp>', text)
 
+PROGRESS = re.compile(r'\d+%\|.*\| *[\d.]+[kMG]?/[\d.]+[kMG]? \[')  # a progress bar's text: ` 0%|   | 0/272 [00:00<?`
+
+def progress_bar(o:dict) -> bool:
+    "A progress bar drawn as a widget: its text is a snapshot (often 0%) that would mislead on GitHub."
+    return o.get('output_type') == 'display_data' and bool(PROGRESS.search(''.join(o['data'].get('text/plain', ''))))
+
 def clean_outputs(cell:dict):
-    "Scrub one cell's outputs; widgets keep only their text (GitHub cannot draw them)."
+    "Scrub one cell's outputs; progress bars go, other widgets keep only their text (GitHub cannot draw them)."
+    cell['outputs'] = [o for o in cell.get('outputs', []) if not progress_bar(o)]
     for o in cell.get('outputs', []):
         if 'text' in o: o['text'] = scrub_text(''.join(o['text']))
         data = o.get('data', {})
@@ -106,7 +116,7 @@ def execute(path:Path) -> dict:
 def clean_environment():
     "What every kernel inherits: no progress bars, no API keys, a fixed hash seed; not strict (see `reference_data`)."
     for k in [k for k in os.environ if SECRET_NAME.search(k) or k.startswith('SURVIVAL_PRESSURE_')]: os.environ.pop(k)
-    os.environ.update(TQDM_DISABLE='1', PYTHONHASHSEED='0', PYTHONNOUSERSITE='1')
+    os.environ.update(TQDM_DISABLE='1', HF_HUB_DISABLE_PROGRESS_BARS='1', PYTHONHASHSEED='0', PYTHONNOUSERSITE='1')
 
 def reference_data() -> Path|None:
     "The reference data (../shared) where the notebooks would find it: its text must never reach the repository."
@@ -117,10 +127,14 @@ def write(path:Path, nb:dict):
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
     subprocess.run([Path(sys.executable).parent/'nbdev_clean', '--fname', str(path)], cwd=REPO, check=True)
 
-def make(paths:list[Path], force:bool) -> int:
+def sources(nb:dict) -> list[tuple[str, str]]:
+    return [(c['cell_type'], ''.join(c['source'])) for c in nb['cells']]
+
+def make(paths:list[Path], force:bool, into:Path|None=None) -> int:
+    "Run each stale notebook and write it, outputs and stamp, in place or into the folder `into`."
     if found := reference_data():
         sys.exit(f'{found} is above this checkout: outputs would show reference data that must stay out of the '
-                 'repository. Make them from a clone elsewhere (e.g. under /tmp).')
+                 'repository: use `make outputs`, which runs them in a copy under /tmp.')
     clean_environment()
     failed = 0
     for path in paths:
@@ -136,7 +150,10 @@ def make(paths:list[Path], force:bool) -> int:
         if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
             failed += 1; write(path, out); print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
         out['metadata'][KEY] = {'outputs': stamp(nb)}
-        write(path, out)
+        target = into/path.name if into else path
+        if target.exists() and sources(json.loads(target.read_text(encoding='utf-8'))) != sources(nb):
+            failed += 1; print(f'FAIL    {path.name}: {target} changed while it ran; not written', flush=True); continue
+        write(target, out)
         print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)
     return failed
 
@@ -155,6 +172,7 @@ def check(paths:list[Path]) -> int:
 
 if __name__ == '__main__':
     args = sys.argv[1:]
+    into = Path(args.pop(args.index('--into') + 1)).resolve() if '--into' in args else None
     flags = {a for a in args if a.startswith('--')}
     paths = notebooks([a for a in args if not a.startswith('--')])
-    sys.exit(1 if (check(paths) if '--check' in flags else make(paths, '--force' in flags)) else 0)
+    sys.exit(1 if (check(paths) if '--check' in flags else make(paths, '--force' in flags, into)) else 0)

@@ -15,7 +15,7 @@ afterwards, with any secret from the environment). The notebook then carries a s
 of its code cells and of every package module and data file it reads (its imports, followed through the
 package), so that `--check` can tell when its outputs were made by code that has since changed.
 """
-import configparser, hashlib, json, os, re, subprocess, sys, tempfile, time
+import configparser, hashlib, json, os, re, subprocess, sys, time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,7 +148,8 @@ def make(paths:list[Path], force:bool, into:Path|None=None) -> int:
             failed += 1; print(f'FAIL    {path.name} ({time.time() - t0:.0f}s): {str(e)[-3000:]}', flush=True); continue
         for c in out['cells']: clean_outputs(c)
         if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
-            failed += 1; write(path, out); print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
+            failed += 1; write(path, out)
+            print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
         out['metadata'][KEY] = {'outputs': stamp(nb)}
         target = into/path.name if into else path
         if target.exists() and sources(json.loads(target.read_text(encoding='utf-8'))) != sources(nb):

@@ -6,9 +6,9 @@
 `make outputs` runs it in a fresh copy of the working tree with its own environment, away from ../shared, and
 writes the notebooks back into this checkout's nbs/ (`--into`), each only if it did not change meanwhile.
 
-Each notebook runs in a fresh kernel of this environment, in nbs/, as a reader would run it: cells flagged slow
-or gpu (settings.ini's tst_flags) and `eval: false` are not run and keep no output, and there is no reference
-data (the official release in ../shared must never be copied into the repository, outputs included), so the
+Each notebook runs in a fresh kernel of this environment, in nbs/, as a reader would run it: the `demo` cells
+that `make test` skips are run here, cells flagged slow or gpu and `eval: false` are not and keep no output,
+and there is no reference data (the official release in ../shared must never be copied into the repository, outputs included), so the
 cells that need it step aside with one line, as on Colab. It refuses to run below a shared/ folder. Progress bars
 are off, API keys are removed from the environment, and outputs are scrubbed of this machine's paths (checked
 afterwards, with any secret from the environment). The notebook then carries a stamp in its metadata: a hash
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 NBS, PKG = REPO/'nbs', REPO/'survival_pressure'
 KEY = 'survival_pressure'  # the notebook metadata key (settings.ini: allowed_metadata_keys)
 FLAGS = configparser.ConfigParser(); FLAGS.read(REPO/'settings.ini')
-SKIP = set(FLAGS['DEFAULT']['tst_flags'].split())
+SKIP = set(FLAGS['DEFAULT']['tst_flags'].split()) - {'demo'}  # the demonstrations are what outputs are for
 SECRET_NAME = re.compile(r'KEY|TOKEN|SECRET|PASSWORD', re.I)
 USES = re.compile(r'survival_pressure\.(\w+)|from survival_pressure import ([\w, ]+)|from \.(\w+) import')
 
@@ -56,7 +56,7 @@ def stamp(nb:dict) -> str:
     return h.hexdigest()[:16]
 
 def skipped(src:str) -> bool:
-    "Cells that `make test` does not run: flagged slow/gpu, or `eval: false`."
+    "Cells this run leaves out: flagged slow/gpu, or `eval: false` (the `demo` cells are run)."
     lines = src.splitlines()
     if lines and lines[0].startswith('%%needs'): lines = lines[1:]
     flags = set()

@@ -15,7 +15,8 @@ from .testing import vocab_path
 
 # %% auto #0
 __all__ = ['SIGNAL_FIXES', 'SERVER_MAIN', 'FAMILY_VOCAB', 'free_port', 'wait_http', 'death_reason', 'ServerWatch',
-           'server_command', 'started', 'serve_gguf', 'FaultProxy', 'proxy_handler', 'vocab_dir', 'vocab_tokenizer']
+           'server_command', 'started', 'serve_gguf', 'FaultProxy', 'proxy_handler', 'vocab_dir', 'vocab_tokenizer',
+           'persona_files']
 
 # %% ../nbs/97_fixtures.ipynb #10e93e0e
 def free_port() -> int:
@@ -199,3 +200,16 @@ def vocab_tokenizer(name:str):
     if not (saved/'tokenizer_config.json').exists():
         AutoTokenizer.from_pretrained(str(vocab_dir()), gguf_file=f'ggml-vocab-{name}.gguf').save_pretrained(saved)
     return AutoTokenizer.from_pretrained(saved)
+
+# %% ../nbs/97_fixtures.ipynb #a5343b09
+def persona_files(lm, # the model to extract from (its spec and quantization are part of the key)
+                  questions:int=4, max_new_tokens:int=48, seed:int=0) -> Path:
+    "A folder of self-preservation vectors of `lm` (`{position}.safetensors`, `info.json`), made once per suite run."
+    from survival_pressure.persona import extract_persona, load_trait
+    from survival_pressure.testing import cached
+    def make(folder:Path):
+        ex = extract_persona(lm, load_trait(), folder/'persona', questions=questions, seed=seed,
+                             max_new_tokens=max_new_tokens, batch_size=16, progress=False)
+        for kind, vec in ex.vectors.items(): vec.save(folder/f'{kind}.safetensors')
+        (folder/'info.json').write_text(json.dumps(ex.info, default=str, indent=1), encoding='utf-8')
+    return cached('persona', make, lm.spec, lm.quantize, questions, max_new_tokens, seed)

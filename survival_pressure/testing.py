@@ -4,14 +4,14 @@
 
 # %% ../nbs/98_testing.ipynb #8973a0ff
 from __future__ import annotations
-import ast, importlib.util, inspect, io, json, os, re, shutil, sys
+import ast, hashlib, importlib.util, inspect, io, json, os, re, shutil, sys, tempfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['REQUIREMENTS', 'FAMILIES', 'SOLUTION', 'reference_dir', 'vocab_path', 'chromium_path', 'MissingRequirement', 'strict',
-           'missing', 'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config', 'Raised', 'attempt', 'report',
-           'solution', 'test_check', 'public_api', 'api_reference']
+           'missing', 'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config', 'code_hash', 'cached', 'Raised',
+           'attempt', 'report', 'solution', 'test_check', 'public_api', 'api_reference']
 
 # %% ../nbs/98_testing.ipynb #f89874fc
 def reference_dir(name:str='survivalbench') -> Path|None:
@@ -109,6 +109,35 @@ def tiny_config(family:str, vocab_size:int=512, n_layers:int=3, **kwargs):
     return cfg
 
 FAMILIES = ('llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma2', 'gemma3', 'gpt2', 'gpt_neox', 'opt')
+
+# %% ../nbs/98_testing.ipynb #40b95378
+def code_hash() -> str:
+    "A hash of the package's code and data: what made an artefact."
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(p for p in root.rglob('*') if p.is_file() and '__pycache__' not in p.parts):
+        h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+def cached(name:str, # what the artefact is, a folder name
+           make, # `make(folder)` fills an empty folder
+           *key) -> Path: # more of what the artefact depends on (sizes, seeds), as plain values
+    "A folder `make` filled, built once per suite run (`$SURVIVAL_PRESSURE_SUITE_CACHE`) and reused there."
+    digest = hashlib.sha256(json.dumps([name, code_hash(), *key], default=str).encode()).hexdigest()[:12]
+    root = os.environ.get('SURVIVAL_PRESSURE_SUITE_CACHE')
+    if not root: return _built(Path(tempfile.mkdtemp(prefix=f'{name}-')), make)
+    final = Path(root)/f'{name}-{digest}'
+    if not final.is_dir():
+        Path(root).mkdir(parents=True, exist_ok=True)
+        tmp = _built(Path(tempfile.mkdtemp(prefix=f'.{name}-', dir=root)), make)
+        try: tmp.rename(final)
+        except OSError: shutil.rmtree(tmp)  # another notebook built it first
+    return final
+
+def _built(folder:Path, make) -> Path:
+    try: make(folder)
+    except BaseException: shutil.rmtree(folder, ignore_errors=True); raise
+    return folder
 
 # %% ../nbs/98_testing.ipynb #2d5d475f
 class Raised:

@@ -1,12 +1,17 @@
 # Two commands do all set-up on a fresh machine (offline except the package registries):
-#   make demo   the main job on the embedded model, results in results/demo
-#   make test   the whole test suite (every notebook, plus the export and clean checks)
+#   make demo      the main job on the embedded model, results in results/demo (about 5 minutes on 2 cores)
+#   make test      every mechanism and bad-input path: each notebook without its demo, slow and gpu cells,
+#                  two at a time, plus the export, clean, outputs and README checks (about 10 minutes)
+#   make test-all  the same with the demo and slow cells too (the course's demonstrations, the real browser)
+#   make outputs   the demonstrations, run whole in a fresh environment, written into the notebooks
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU wheel on these machines; elsewhere set TORCH_INDEX to a CPU wheel index (see .github/workflows).
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
+# Notebooks run JOBS at a time (make test, outputs, colab-check), each with its share of the cores.
+JOBS ?= 2
 # llama.cpp's OpenAI-compatible server, for the API tests. pip would compile it for this CPU (-march=native: AMX
 # or AVX-512 that trap on another machine); we build it for any x86-64 with AVX2, once, into a wheel folder named
 # after the version and the flags, and install it from there with pip's own cache off.
@@ -21,7 +26,7 @@ LLAMA_WHEELS ?= $(HOME)/.cache/survival_pressure/wheels/$(LLAMA_KEY)
 VOCAB := $(VENV)/vocab
 VOCAB_FILES := llama-bpe llama-spm qwen2 phi-3 gpt-2 falcon deepseek-llm
 
-.PHONY: setup demo test test-slow test-generic test-browser colab-check export outputs html html-check readme clean bench llama
+.PHONY: setup demo test test-all test-slow test-generic test-browser colab-check export outputs html html-check readme clean bench llama
 
 setup: $(STAMP) $(VOCAB)/.done
 
@@ -55,11 +60,11 @@ demo: setup
 	$(VENV)/bin/survival-pressure demo --out results/demo
 
 test: setup
-	VENV=$(VENV) bash .ci/tests
+	VENV=$(VENV) TEST_JOBS=$(JOBS) bash .ci/tests
 
 # The whole suite on torch's generic CPU kernels (no AVX2/AVX-512 code paths): proof that it runs on other CPUs.
 test-generic: setup
-	ATEN_CPU_CAPABILITY=default VENV=$(VENV) bash .ci/tests
+	ATEN_CPU_CAPABILITY=default VENV=$(VENV) TEST_JOBS=$(JOBS) bash .ci/tests
 
 # Every chapter as a fresh Colab runtime runs it: a new venv with torch, then only what the setup cells install
 # (the GitHub URL replaced by this checkout), each notebook executed whole outside the repo, no ../shared.
@@ -70,10 +75,16 @@ colab-check:
 	python3 .ci/colab_check.py --installs $(CURDIR) nbs/*.ipynb | while read -r args; do \
 	  $(COLAB_VENV)/bin/pip install $$args || exit 1; done
 	$(COLAB_VENV)/bin/pip install -q nbclient ipykernel
-	$(COLAB_VENV)/bin/python .ci/colab_check.py nbs/[0-9][0-9]_*.ipynb
+	$(COLAB_VENV)/bin/python .ci/colab_check.py --jobs $(JOBS) nbs/[0-9][0-9]_*.ipynb
+
+# Everything a CPU can run: the demonstrations (demo) and the real-browser and server tests (slow) as well.
+# The gpu cells need a CUDA GPU (bench/gpu_check.py).
+test-all: setup
+	$(PY) -m pip install -q -e ".[browser]"
+	VENV=$(VENV) TEST_JOBS=$(JOBS) TEST_FLAGS="slow demo" bash .ci/tests
 
 test-slow: setup
-	VENV=$(VENV) TEST_FLAGS=slow bash .ci/tests
+	VENV=$(VENV) TEST_JOBS=$(JOBS) TEST_FLAGS=slow bash .ci/tests
 
 # The steering dashboard as a user sees it: JupyterLab and headless Chromium (Debian's `chromium`, never a
 # downloaded browser; `apt-get install chromium`), through Playwright. The slow tests of chapter 10.
@@ -95,7 +106,7 @@ outputs: setup
 	rm -rf $(OUTPUTS_COPY) && mkdir -p $(OUTPUTS_COPY)
 	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(OUTPUTS_COPY)
 	$(MAKE) -C $(OUTPUTS_COPY) setup
-	cd $(OUTPUTS_COPY) && .venv/bin/python .ci/outputs.py $(if $(FORCE),--force) --into $(CURDIR)/nbs
+	cd $(OUTPUTS_COPY) && .venv/bin/python .ci/outputs.py $(if $(FORCE),--force) --jobs $(JOBS) --into $(CURDIR)/nbs
 	$(PY) .ci/readme.py
 
 readme: setup

@@ -59,8 +59,9 @@ def notebooks_at(rev:str|None) -> dict[str, dict]:
             cwd=REPO, check=True).stdout) for n in names if n.endswith('.ipynb')}
 
 def replaced() -> dict[tuple[str, str], tuple[str, str]]:
-    if not REPLACED.exists(): return {}
-    rows = [l.split('\t') for l in REPLACED.read_text(encoding='utf-8').splitlines() if l and not l.startswith('#')]
+    files = [f for f in [REPLACED, *sorted((REPO/'.ci'/'replaced').glob('*.tsv'))] if f.exists()]
+    rows = [l.split('\t') for f in files for l in f.read_text(encoding='utf-8').splitlines()
+            if l.strip() and not l.startswith('#')]
     return {(nb, norm(old)): (norm(new), why) for nb, old, new, why in rows}
 
 def main(args:list[str]) -> int:

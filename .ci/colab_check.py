@@ -7,6 +7,7 @@ folder outside the repository, with no ../shared, no llama.cpp server, no vocabu
 cache and strict mode off. Prints one line per notebook and 'N passed, N failed' last.
 """
 import json, os, re, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO_URL = 'survival-pressure @ git+https://github.com/survival-pressure/survival_pressure'
@@ -29,19 +30,25 @@ def run(nb_path:Path, work:Path) -> str|None:
     print(f'    {stepped} cell(s) stepped aside; executed copy: {work/nb_path.name}')
     return None
 
-def main(paths:list[str]) -> int:
+def main(paths:list[str], jobs:int=1) -> int:
     for k in ('SURVIVAL_PRESSURE_SHARED', 'SURVIVAL_PRESSURE_STRICT', 'SURVIVAL_PRESSURE_VOCAB'): os.environ.pop(k, None)
     os.environ['SURVIVAL_PRESSURE_CACHE'] = tempfile.mkdtemp(prefix='colab-cache-')
-    passed = failed = 0
-    for p in map(Path, paths):
-        work, t0 = Path(tempfile.mkdtemp(prefix='colab-work-')), time.time()
-        print(f'{p.name} ...', flush=True)
-        err = run(p.resolve(), work)
-        print(f"{'PASS' if err is None else 'FAIL'} {p.name} ({time.time() - t0:.0f}s)" + (f'\n    {err}' if err else ''), flush=True)
-        passed, failed = passed + (err is None), failed + (err is not None)
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+    if jobs > 1: os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // jobs)))
+    with ProcessPoolExecutor(jobs) as pool: ok = list(pool.map(check_one, map(Path, paths)))
+    print(f'{sum(ok)} passed, {len(ok) - sum(ok)} failed')
+    return 0 if all(ok) else 1
+
+def check_one(p:Path) -> bool:
+    "Run one notebook in a working folder of its own; print its verdict and time."
+    work, t0 = Path(tempfile.mkdtemp(prefix='colab-work-')), time.time()
+    print(f'{p.name} ...', flush=True)
+    err = run(p.resolve(), work)
+    print(f"{'PASS' if err is None else 'FAIL'} {p.name} ({time.time() - t0:.0f}s)" + (f'\n    {err}' if err else ''), flush=True)
+    return err is None
 
 if __name__ == '__main__':
     if sys.argv[1] == '--installs': print('\n'.join(installs(sys.argv[3:], sys.argv[2])))
-    else: sys.exit(main(sys.argv[1:]))
+    else:
+        args = sys.argv[1:]
+        jobs = int(args.pop(args.index('--jobs') + 1)) if '--jobs' in args else 1
+        sys.exit(main(args, jobs))

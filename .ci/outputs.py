@@ -1,7 +1,8 @@
 """The notebooks' committed outputs: `make outputs` writes them, `make test` checks that none is stale.
 
-    python .ci/outputs.py [--force] [--into DIR] [NB ...]   run each stale notebook (all by default), write it
-    python .ci/outputs.py --check [NB ...]                  fail when a notebook's outputs came from other code
+    python .ci/outputs.py [--force] [--into DIR] [--jobs N] [NB ...]   run each stale notebook (all by
+                                              default), N at a time with a core each, and write it
+    python .ci/outputs.py --check [NB ...]    fail when a notebook's outputs came from other code
 
 `make outputs` runs it in a fresh copy of the working tree with its own environment, away from ../shared, and
 writes the notebooks back into this checkout's nbs/ (`--into`), each only if it did not change meanwhile.
@@ -16,6 +17,7 @@ of its code cells and of every package module and data file it reads (its import
 package), so that `--check` can tell when its outputs were made by code that has since changed.
 """
 import configparser, hashlib, json, os, re, subprocess, sys, time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,33 +132,37 @@ def write(path:Path, nb:dict):
 def sources(nb:dict) -> list[tuple[str, str]]:
     return [(c['cell_type'], ''.join(c['source'])) for c in nb['cells']]
 
-def make(paths:list[Path], force:bool, into:Path|None=None) -> int:
+def make(paths:list[Path], force:bool, into:Path|None=None, jobs:int=1) -> int:
     "Run each stale notebook and write it, outputs and stamp, in place or into the folder `into`."
     if found := reference_data():
         sys.exit(f'{found} is above this checkout: outputs would show reference data that must stay out of the '
                  'repository: use `make outputs`, which runs them in a copy under /tmp.')
     clean_environment()
-    failed = 0
-    for path in paths:
-        nb = json.loads(path.read_text(encoding='utf-8'))
-        if not force and nb['metadata'].get(KEY, {}).get('outputs') == stamp(nb):
-            print(f'current {path.name}'); continue
-        t0 = time.time()
-        print(f'run     {path.name} ...', flush=True)
-        try: out = execute(path)
-        except Exception as e:
-            failed += 1; print(f'FAIL    {path.name} ({time.time() - t0:.0f}s): {str(e)[-3000:]}', flush=True); continue
-        for c in out['cells']: clean_outputs(c)
-        if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
-            failed += 1; write(path, out)
-            print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10])); continue
-        out['metadata'][KEY] = {'outputs': stamp(nb)}
-        target = into/path.name if into else path
-        if target.exists() and sources(json.loads(target.read_text(encoding='utf-8'))) != sources(nb):
-            failed += 1; print(f'FAIL    {path.name}: {target} changed while it ran; not written', flush=True); continue
-        write(target, out)
-        print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)
-    return failed
+    if jobs > 1: os.environ.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // jobs)))
+    with ProcessPoolExecutor(jobs) as pool:
+        return sum(pool.map(make_one, paths, [force] * len(paths), [into] * len(paths)))
+
+def make_one(path:Path, force:bool, into:Path|None) -> int:
+    "Run one notebook if its outputs are stale (or `force`) and write it; 1 if that failed."
+    nb = json.loads(path.read_text(encoding='utf-8'))
+    if not force and nb['metadata'].get(KEY, {}).get('outputs') == stamp(nb):
+        print(f'current {path.name}', flush=True); return 0
+    t0 = time.time()
+    print(f'run     {path.name} ...', flush=True)
+    try: out = execute(path)
+    except Exception as e:
+        print(f'FAIL    {path.name} ({time.time() - t0:.0f}s): {str(e)[-3000:]}', flush=True); return 1
+    for c in out['cells']: clean_outputs(c)
+    if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
+        write(path, out)
+        print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10]), flush=True); return 1
+    out['metadata'][KEY] = {'outputs': stamp(nb)}
+    target = into/path.name if into else path
+    if target.exists() and sources(json.loads(target.read_text(encoding='utf-8'))) != sources(nb):
+        print(f'FAIL    {path.name}: {target} changed while it ran; not written', flush=True); return 1
+    write(target, out)
+    print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)
+    return 0
 
 def check(paths:list[Path]) -> int:
     "Every notebook has outputs made by its present code (and the package's), and none that leak."
@@ -174,6 +180,7 @@ def check(paths:list[Path]) -> int:
 if __name__ == '__main__':
     args = sys.argv[1:]
     into = Path(args.pop(args.index('--into') + 1)).resolve() if '--into' in args else None
+    jobs = int(args.pop(args.index('--jobs') + 1)) if '--jobs' in args else 1
     flags = {a for a in args if a.startswith('--')}
     paths = notebooks([a for a in args if not a.startswith('--')])
-    sys.exit(1 if (check(paths) if '--check' in flags else make(paths, '--force' in flags, into)) else 0)
+    sys.exit(1 if (check(paths) if '--check' in flags else make(paths, '--force' in flags, into, jobs)) else 0)

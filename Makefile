@@ -47,14 +47,16 @@ llama:
 	$(PY) -m pip install -q --no-cache-dir --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(PY) -m pip install -q "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl)[server]"
 
+# The files are kept beside the llama.cpp wheel (pip prepares the source package's metadata before it hands it
+# over: minutes), so a fresh clone with a warm cache copies them.
+VOCAB_CACHE := $(LLAMA_WHEELS)-vocab
 $(VOCAB)/.done: $(STAMP)
-	rm -rf $(VENV)/sdist && mkdir -p $(VOCAB)
-	$(PY) -m pip download -q --no-deps --no-binary :all: -d $(VENV)/sdist \
-	  "llama-cpp-python==$$($(PY) -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')"
-	tar xzf $(VENV)/sdist/llama_cpp_python-*.tar.gz -C $(VOCAB) --strip-components=4 \
-	  $(foreach v,$(VOCAB_FILES),--wildcards '*/vendor/llama.cpp/models/ggml-vocab-$(v).gguf')
-	rm -rf $(VENV)/sdist
-	touch $@
+	test -f $(VOCAB_CACHE)/.done || (rm -rf $(VENV)/sdist $(VOCAB_CACHE).tmp && mkdir -p $(VOCAB_CACHE).tmp && \
+	  $(PY) -m pip download -q --no-deps --no-binary :all: -d $(VENV)/sdist "$(LLAMA)" && \
+	  tar xzf $(VENV)/sdist/llama_cpp_python-*.tar.gz -C $(VOCAB_CACHE).tmp --strip-components=4 \
+	    $(foreach v,$(VOCAB_FILES),--wildcards '*/vendor/llama.cpp/models/ggml-vocab-$(v).gguf') && \
+	  touch $(VOCAB_CACHE).tmp/.done && rm -rf $(VENV)/sdist $(VOCAB_CACHE) && mv $(VOCAB_CACHE).tmp $(VOCAB_CACHE))
+	rm -rf $(VOCAB) && cp -r $(VOCAB_CACHE) $(VOCAB)
 
 demo: setup
 	$(VENV)/bin/survival-pressure demo --out results/demo

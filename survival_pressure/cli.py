@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #aa50cc23
 from __future__ import annotations
-import argparse, dataclasses, json, math, sys, tempfile, time
+import argparse, contextlib, dataclasses, json, math, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
@@ -30,10 +30,10 @@ __all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'FINITE', 'USER_ERRORS
            'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
            'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
            'judge_backend', 'persona_extract', 'vector_model', 'persona_monitor', 'steer_show', 'steer_sweep',
-           'agent_backend', 'agent_run', 'demo', 'demo_steering', 'headline', 'add_backend_args', 'add_run_args',
-           'add_judge_args', 'add_summarize_args', 'add_persona_args', 'persona_command', 'add_steer_args',
-           'add_agent_args', 'agent_command', 'steer_command', 'parser', 'quantize_arg', 'backend_kwargs',
-           'models_info', 'run_command', 'main']
+           'agent_backend', 'agent_run', 'stage', 'demo_judges', 'demo', 'demo_steering', 'headline',
+           'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args', 'add_persona_args',
+           'persona_command', 'add_steer_args', 'add_agent_args', 'agent_command', 'steer_command', 'parser',
+           'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -373,37 +373,52 @@ def agent_run(model:str, out:str, runs:int=5, conditions=CONDITIONS_AGENT, data:
     return rates
 
 # %% ../nbs/99_cli.ipynb #3b7242c2
-def demo(out:str='results/demo', # folder for the results
-         model:str='embedded', quantize:str|None='4bit', limit:int=20, max_new_tokens:int=256, seed:int=0) -> dict:
-    "The main job: run a model on the seed set and write records, summary and plots to `out`."
+@contextlib.contextmanager
+def stage(what:str):
+    "Time one stage of the demo: when it ends, a line with its seconds."
     t0 = time.perf_counter()
-    writable_folder(out)
-    lm = load_model(model, quantize=quantize)
-    facts = lm.info() | {'load_seconds': round(time.perf_counter() - t0, 2)}
-    print(show_facts(facts), end='\n\n')
-    Path(out).mkdir(parents=True, exist_ok=True)
-    (Path(out)/'model.json').write_text(json.dumps(facts, indent=2))
-    cases = load_cases('seed', limit=limit)
-    records = run(cases, LocalBackend(lm, max_new_tokens=max_new_tokens), out, seed=seed, extract=extract,
-                  readout='both', source='seed')
-    judge = LocalBackend(lm, max_new_tokens=8, temperature=0)
-    answers = answered(records)
+    yield
+    print(f'[{time.perf_counter() - t0:5.1f} s] {what}', flush=True)
+
+def demo_judges(lm, out:Path, records:list[dict], cases:list) -> str:
+    "Judge the answers with the model itself if a probe of four shows that it can score; what was done."
+    judge, answers = LocalBackend(lm, max_new_tokens=8, temperature=0), answered(records)
     prompts = record_prompts(out, answers, cases)
     probe = judge_records(Judge(judge, 'trait'), answers[:4], prompts[:4])  # not stored: only a look
     can, why = scorable([dataclasses.asdict(v) for v in probe])
-    if can:
-        for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
-    else: print(f'judges: skipped ({why})')
-    cot = cot_report(out, {c.id: c for c in cases})
-    summary = finish(records, Path(out))
+    if not can: return f'judges: skipped ({why})'
+    for kind in ('trait', 'coherence'): judge_records(Judge(judge, kind), answers, prompts, out)
+    return 'judges: trait and coherence, in judgments.jsonl'
+
+def demo(out:str='results/demo', # folder for the results
+         model:str='embedded', quantize:str|None='4bit', # None: full precision (slower on a CPU, measured)
+         limit:int=4, # free answers to the first `limit` seed cases
+         max_new_tokens:int=64, # the length of a free answer
+         seed:int=0,
+         forced:int|None=None, # forced choice on the first `forced` seed cases (None: all of them)
+        ) -> dict:
+    "The main job: run a model on the seed set, write records, summary and plots to `out`, timing each stage."
+    t0, out = time.perf_counter(), writable_folder(out)
+    with stage('load the model'): lm = load_model(model, quantize=quantize)
+    facts = lm.info() | {'load_seconds': round(time.perf_counter() - t0, 2)}
+    print(show_facts(facts), end='\n\n')
+    (out/'model.json').write_text(json.dumps(facts, indent=2))
+    cases, backend = load_cases('seed'), LocalBackend(lm, max_new_tokens=max_new_tokens)
+    with stage(f'forced choice on {len(cases[:forced])} seed cases (one forward pass each)'):
+        records = run(cases[:forced], backend, out, readout='forced', source='seed')
+    with stage(f'free answers to {limit} cases, up to {max_new_tokens} tokens each'):
+        records += run(cases[:limit], backend, out, seed=seed, extract=extract, source='seed')
+    with stage('judge probe'): print(demo_judges(lm, out, records, cases[:limit]))
+    with stage('chain of thought'): cot = cot_report(out, {c.id: c for c in cases})
+    with stage('summary and plots'): summary = finish(records, out)
     print(headline(summary))
-    demo_steering(lm, cases, Path(out))
+    with stage('persona vector and steering sweep'): demo_steering(lm, cases, out)
     print(f"chain of thought ({len(cot)} answers, lexicon): {cot.steps.sum()} steps, "
           f"decision point found in {cot.decision.notna().sum()}; "
           "self-preservation before/at/after it or without one: "
           f"{', '.join(f'{k} {n}' for k, n in cot.sp_lexicon.value_counts().items())}")
-    print(f"wrote {out}/: {', '.join(sorted(p.name for p in Path(out).iterdir() if not p.name.startswith('.')))}"
-          f" ({time.perf_counter() - t0:.0f} s)")
+    print(f"wrote {out}/: {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
+          f" ({time.perf_counter() - t0:.0f} s in all)")
     return summary
 
 # %% ../nbs/99_cli.ipynb #748e0ad7
@@ -581,9 +596,11 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     d = sub.add_parser('demo', help='run the embedded model on seed cases and write results and plots')
     d.add_argument('--out', default='results/demo'); d.add_argument('--model', default='embedded')
-    d.add_argument('--quantize', default='4bit', choices=['4bit', '8bit', 'none'])
-    d.add_argument('--limit', type=POSITIVE, default=20)
-    d.add_argument('--max-new-tokens', type=POSITIVE, default=256)
+    d.add_argument('--quantize', default='4bit', choices=['4bit', '8bit', 'none'],
+                   help='4bit (default), 8bit, or none: full precision')
+    d.add_argument('--limit', type=POSITIVE, default=4, help='free answers to the first N seed cases')
+    d.add_argument('--max-new-tokens', type=POSITIVE, default=64, help='the length of a free answer')
+    d.add_argument('--forced', type=POSITIVE, help='forced choice on the first N seed cases (default: all)')
     d.add_argument('--seed', type=int, default=0)
     add_run_args(sub.add_parser('run', help='run a model on SurvivalBench (resumable)'))
     add_summarize_args(sub.add_parser('summarize', help='re-read the choices of stored answers; print the summary'))
@@ -620,7 +637,8 @@ def models_info(a:argparse.Namespace):
     print(json.dumps(facts, indent=2) if a.json else show_facts(facts))
 
 def run_command(a:argparse.Namespace):
-    if a.command == 'demo': return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed)
+    if a.command == 'demo':
+        return demo(a.out, a.model, quantize_arg(a.quantize), a.limit, a.max_new_tokens, a.seed, a.forced)
     if a.command == 'summarize':
         summary = summarize_file(a.results, a.extract, a.model, a.condition, a.template, a.shuffle, a.steering)
         return print(json.dumps(summary, indent=2))

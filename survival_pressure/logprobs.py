@@ -9,7 +9,7 @@ import functools, inspect, math, re
 import numpy as np
 import torch
 
-from .models import encode, longest_first, model_generate, oom_hint, pad_left, stop_ids
+from .models import compute_dtype, encode, longest_first, model_generate, oom_hint, pad_left, stop_ids
 
 # %% auto #0
 __all__ = ['MARKS', 'OPTIONS', 'PADDING_TOLERANCE', 'OptionTokenError', 'common_prefix', 'option_tokens', 'last_logprobs',
@@ -306,8 +306,8 @@ def padding_gap(lm, prompts:list, # prompts as `generate` takes them
 PADDING_TOLERANCE = {'float32': 2e-4, 'bfloat16': 2.0, '4bit': 0.5}  # largest logit change padding may make
 
 def padding_tolerance(lm) -> float:
-    "The bound for a loaded model: its dtype's, or its quantization's where that is larger."
-    dtype = str(lm.model.dtype).removeprefix('torch.')
+    "The bound for a loaded model: that of the dtype its products run in, or its quantization's where larger."
+    dtype = str(compute_dtype(lm)).removeprefix('torch.')
     if dtype not in PADDING_TOLERANCE: raise KeyError(f'No padding tolerance measured for {dtype}')
     return max(PADDING_TOLERANCE[dtype], PADDING_TOLERANCE.get(lm.quantize, 0))
 

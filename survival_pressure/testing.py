@@ -113,7 +113,7 @@ FAMILIES = ('llama', 'qwen2', 'qwen3', 'mistral', 'phi3', 'gemma2', 'gemma3', 'g
 # %% ../nbs/98_testing.ipynb #40b95378
 def code_hash() -> str:
     "A hash of the package's code and data: what made an artefact."
-    root = Path(__file__).resolve().parent
+    root = Path(importlib.util.find_spec('survival_pressure').origin).parent
     h = hashlib.sha256()
     for f in sorted(p for p in root.rglob('*') if p.is_file() and '__pycache__' not in p.parts):
         h.update(f'{f.relative_to(root)}\0'.encode() + f.read_bytes())

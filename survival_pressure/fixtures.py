@@ -90,7 +90,8 @@ def server_command(gguf, alias:str, port:int, n_ctx:int, api_key:str|None, threa
            '--host', '127.0.0.1', '--port', str(port), '--n_ctx', str(n_ctx), '--verbose', 'False']
     cmd += ['--api_key', api_key] if api_key else []
     cmd += ['--chat_format', chat_format] if chat_format else []
-    return cmd + (['--n_threads', str(threads)] if threads else [])
+    threads = threads or int(os.environ.get('OMP_NUM_THREADS') or 0)  # make test gives each notebook its share
+    return cmd + (['--n_threads', str(threads), '--n_threads_batch', str(threads)] if threads else [])
 
 def started(watch:ServerWatch, url:str):
     "Wait until the server answers `url`; one that dies or hangs while starting is an error with its log."

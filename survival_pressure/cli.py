@@ -4,12 +4,12 @@
 
 # %% ../nbs/99_cli.ipynb #aa50cc23
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, math, sys, tempfile, time
+import argparse, contextlib, dataclasses, json, math, os, re, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
 
-from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases
+from .bench import CONDITIONS, CaseError, PromptTemplate, load_cases, regular_file
 from .cot import cot_report
 from .backends import APIBackend, APIError, LocalBackend
 from .judge import (
@@ -19,21 +19,23 @@ from .models import ChatFormatError, ModelLoadError, check_device, load_model, r
 from .persona import POSITIONS, extract_persona, load_trait, load_vector, scorable
 from .monitor import best_layer, monitor
 from .steer import MODES, WHERE, SteeredBackend, compare, save_sweep_plots, steering_config, sweep
+from .steer import sweep_grid
 from .agent import CONDITIONS as CONDITIONS_AGENT, DataError, admission_judge, case_study
+from .agent import check_settings, writable
 from .agent import final_rates, load_company, make_company, save_results, year_rates
 from .run import (
     READOUTS, StoreError, as_record, folder_lock, numbered, pick, read_records, results_path, results_rows, run)
 
 # %% auto #0
-__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'FINITE', 'USER_ERRORS', 'show_facts', 'UsageError', 'number', 'Parser',
-           'writable_folder', 'text_file', 'device_arg', 'bench_cases', 'prompt_template', 'backend_label',
-           'check_failures', 'load_tokenizer', 'make_backend', 'with_judges', 'finish', 'default_readout', 'bench_run',
-           'summarize_file', 'run_answers', 'update_summary', 'judges_table', 'check_unlocked', 'judge_run', 'cot_run',
-           'judge_backend', 'persona_extract', 'vector_model', 'persona_monitor', 'steer_show', 'steer_sweep',
-           'agent_backend', 'agent_run', 'stage', 'demo_judges', 'demo', 'demo_steering', 'headline',
-           'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args', 'add_persona_args',
-           'persona_command', 'add_steer_args', 'add_agent_args', 'agent_command', 'steer_command', 'parser',
-           'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
+__all__ = ['POSITIVE', 'COUNT', 'SECONDS', 'TEMPERATURE', 'NEGATIVE', 'FINITE', 'OTHER_MODEL', 'USER_ERRORS', 'show_facts',
+           'UsageError', 'number', 'Parser', 'writable_folder', 'writable_file', 'text_file', 'device_arg',
+           'bench_cases', 'prompt_template', 'backend_label', 'check_failures', 'load_tokenizer', 'make_backend',
+           'with_judges', 'finish', 'default_readout', 'bench_run', 'summarize_file', 'run_answers', 'update_summary',
+           'judges_table', 'check_unlocked', 'judge_run', 'cot_run', 'judge_backend', 'persona_extract', 'vector_model',
+           'persona_monitor', 'steer_show', 'steer_sweep', 'agent_backend', 'agent_run', 'stage', 'demo_judges', 'demo',
+           'demo_steering', 'headline', 'add_backend_args', 'add_run_args', 'add_judge_args', 'add_summarize_args',
+           'add_persona_args', 'persona_command', 'add_steer_args', 'add_agent_args', 'agent_command', 'steer_command',
+           'parser', 'quantize_arg', 'backend_kwargs', 'models_info', 'run_command', 'main']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -46,7 +48,8 @@ class UsageError(ValueError): "An argument that cannot work, found before anythi
 
 def number(kind:type=int, low:float=0, above:bool=False):
     "An argparse type: a finite `kind` number >= `low` (> `low` with `above`)."
-    want = f"{'a whole number' if kind is int else 'a number'} {'>' if above else '>='} {low}"
+    want = (f"{'a whole number' if kind is int else 'a number'} {'>' if above else '>='} {low}"
+            if math.isfinite(low) else 'a finite number')
     def parse(text:str):
         try: v = kind(text)
         except ValueError: v = None
@@ -59,8 +62,13 @@ POSITIVE, COUNT = number(int, 1), number(int, 0)
 SECONDS, TEMPERATURE = number(float, 0, above=True), number(float, 0)
 
 # %% ../nbs/99_cli.ipynb #f5431fb9
+NEGATIVE = re.compile(r'^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^-(inf|infinity|nan)$', re.I)
+
 class Parser(argparse.ArgumentParser):
     "An `ArgumentParser` that raises `UsageError` instead of exiting: `main` reports it like any user error."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE  # argparse's own takes `-1e30` and `-inf` for options
     def error(self, message:str): raise UsageError(f'{message} (see: {self.prog} --help)')
 
 # %% ../nbs/99_cli.ipynb #844a6552
@@ -74,10 +82,20 @@ def writable_folder(path:str|Path, flag:str='--out') -> Path:
     except OSError as e: raise UsageError(f'{flag} {path}: cannot write there ({e.strerror or e})') from None
     return p
 
+def writable_file(path:str|Path, flag:str='--out') -> Path:
+    "`path` as a file this process can write (its folder made if missing), or a `UsageError` saying why not."
+    p = Path(path)
+    if p.is_dir(): raise UsageError(f'{flag} {path}: that is a folder, not a file')
+    writable_folder(p.parent, flag)
+    if p.exists() and not os.access(p, os.W_OK): raise UsageError(f'{flag} {path}: cannot write it (read-only)')
+    return p
+
 def text_file(path:str|Path, flag:str='') -> str:
     "The UTF-8 text of a file the user named, or a `UsageError` naming it (and the line of a bad byte)."
     where = f'{flag} {path}'.strip()
     if Path(path).is_dir(): raise UsageError(f'{where}: that is a folder, not a file')
+    try: regular_file(path)  # a pipe would block, a device never end
+    except ValueError as e: raise UsageError(f'{flag} {e}'.strip()) from None
     try: data = Path(path).read_bytes()
     except OSError as e: raise UsageError(f'{where}: cannot read it ({e.strerror or e})') from None
     try: return data.decode('utf-8')
@@ -263,7 +281,7 @@ def persona_extract(model:str, out:str, trait:str='self_preservation', judge:str
     out = Path(out)
     if out.suffix != '.safetensors': raise UsageError(f'--out {out}: a vector file must end in .safetensors')
     t, work = load_trait(trait), Path(work) if work else out.with_suffix('.persona')
-    writable_folder(out.parent); writable_folder(work, '--work')
+    writable_file(out); writable_folder(work, '--work')
     device_arg(device)
     lm = load_model(model, quantize=quantize, device=device)
     jb = judge_backend(judge, lm, model, api_base, api_key_env=api_key_env, batch_size=batch_size, device=device)
@@ -280,25 +298,26 @@ def persona_extract(model:str, out:str, trait:str='self_preservation', judge:str
     return vec
 
 # %% ../nbs/99_cli.ipynb #c88ca46f
-def vector_model(vector:str, model:str|None, quantize:str|None, device:str|None, check=None):
+def vector_model(vector:str, model:str|None, quantize:str|None, device:str|None, check=None,
+                 other_model:bool=False): # accept a vector extracted from another model of the same shape
     "A vector file and its model (default: the one it was extracted from, as it was quantized), checked to fit."
     vec = load_vector(vector)
     if check: check(vec)  # what can be checked against the vector, before the model loads
     device_arg(device)
     q = vec.meta.get('quantization') if quantize is None else quantize
     lm = load_model(model or vec.meta['model'], quantize=None if q in (None, 'none') else q, device=device)
-    vec.check_fits(lm, str(vector))
+    vec.check_fits(lm, str(vector), other_model)
     return vec, lm
 
 # %% ../nbs/99_cli.ipynb #ecf6dc68
 def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|None=None, bench:str|None=None,
-                    quantize:str|None=None, device:str|None=None, batch_size:int=8):
+                    quantize:str|None=None, device:str|None=None, batch_size:int=8, other_model:bool=False):
     "Monitor a run with a vector; the table, CSVs and plots go into the run folder."
     load_vector(vector)  # a bad file stops here, before the model loads
     folder = Path(run_dir)
     if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
     if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
-    vec, lm = vector_model(vector, model, quantize, device)
+    vec, lm = vector_model(vector, model, quantize, device, other_model=other_model)
     readouts = monitor(lm, vec, folder, position, bench_cases(bench) if bench else None, batch_size)
     print(readouts.round(3).to_string(index=False))
     for by, what in (('auc', 'ROC-AUC, inner risky vs safe'), ('rho_inner', 'rank correlation with inner P(risky)')):
@@ -311,13 +330,13 @@ def persona_monitor(vector:str, run_dir:str, model:str|None=None, position:str|N
 # %% ../nbs/99_cli.ipynb #83b81ea1
 def steer_show(vector:str, layer:int, coef:float, prompt:str|None=None, case:int|None=None, bench:str='seed',
                model:str|None=None, quantize:str|None=None, device:str|None=None, positions:str='all',
-               mode:str='raw', max_new_tokens:int=160) -> dict:
+               mode:str='raw', max_new_tokens:int=160, other_model:bool=False) -> dict:
     "Baseline and steered answers to `prompt` or to a case's prompt, one after the other in the terminal."
     if (prompt is None) == (case is None): raise UsageError('give --prompt TEXT or --case ID, one of them')
     c = None if case is None else next((c for c in bench_cases(bench) if c.id == case), None)
     if case is not None and c is None: raise UsageError(f'--case {case}: no such case in --bench {bench}')
     vec, lm = vector_model(vector, model, quantize, device,
-                           lambda v: steering_config(v, [layer], coef, positions, mode))
+                           lambda v: steering_config(v, [layer], coef, positions, mode), other_model)
     r = compare(lm, vec, prompt if c is None else PromptTemplate().render(c), layer, coef, positions, mode,
                 max_new_tokens, readout=c is not None)  # P(risky) needs a case's two choices
     for k in ('baseline', 'steered'):
@@ -330,12 +349,13 @@ def steer_show(vector:str, layer:int, coef:float, prompt:str|None=None, case:int
 
 def steer_sweep(vector:str, out:str, layers:list[int], coefs:list[float], bench:str='seed', limit:int=12,
                 generations:int=0, model:str|None=None, quantize:str|None=None, device:str|None=None,
-                positions:str='all', mode:str='raw', max_new_tokens:int=160, batch_size:int=8) -> pd.DataFrame:
+                positions:str='all', mode:str='raw', max_new_tokens:int=160, batch_size:int=8,
+                other_model:bool=False) -> pd.DataFrame:
     "A sweep of layers and coefficients on the first `limit` cases; table and plots into `out` (resumable)."
     writable_folder(out)
     cases = bench_cases(bench)[:limit]
     vec, lm = vector_model(vector, model, quantize, device,
-                           lambda v: [steering_config(v, layers, c, positions, mode) for c in coefs])
+                           lambda v: sweep_grid(v, coefs, layers, positions, mode), other_model)
     table = sweep(lm, vec, cases, coefs, layers, out, positions, mode, generations, max_new_tokens=max_new_tokens,
                   batch_size=batch_size)
     save_sweep_plots(table, out)
@@ -351,7 +371,7 @@ def agent_backend(model:str, steering:dict|None, max_new_tokens:int, temperature
     if steering['layer'] is None or steering['coef'] is None: raise UsageError('--vector needs --layer L and --coef C')
     layer, coef, positions = steering['layer'], steering['coef'], steering['positions']
     vec, lm = vector_model(steering['vector'], model, backend_args.get('quantize'), backend_args.get('device'),
-                           lambda v: steering_config(v, [layer], coef, positions))
+                           lambda v: steering_config(v, [layer], coef, positions), steering.get('other_model'))
     return SteeredBackend(lm, vec, layer, coef, positions, max_new_tokens=max_new_tokens, temperature=temperature,
                           batch_size=backend_args.get('batch_size', 8))
 
@@ -360,6 +380,8 @@ def agent_run(model:str, out:str, runs:int=5, conditions=CONDITIONS_AGENT, data:
               temperature:float=0.6, steering:dict|None=None, **backend_args) -> pd.DataFrame:
     "The case study into `out`; the per-year rates."
     folder = writable_folder(out)
+    check_settings(conditions, tolerance)
+    for c in conditions: writable(folder/c)  # before the model loads, not after
     company = load_company(data) if data else make_company(seed)
     backend = agent_backend(model, steering, max_new_tokens=max_new_tokens, temperature=temperature, **backend_args)
     eps = case_study(backend, folder, company, conditions, runs, seed, max_rounds, tolerance)
@@ -533,16 +555,20 @@ def add_persona_args(p:argparse.ArgumentParser):
     m.add_argument('--bench', help='the cases the run used (default: as its runs.jsonl logged)')
     m.add_argument('--quantize', choices=['4bit', '8bit', 'none'], help="default: the vector's")
     m.add_argument('--device'); m.add_argument('--batch-size', type=POSITIVE, default=8)
+    m.add_argument('--other-model', **OTHER_MODEL)
 
 def persona_command(a:argparse.Namespace):
     if a.persona_command == 'extract':
         return persona_extract(a.model, a.out, a.trait, a.judge, a.questions, a.samples, a.position, a.seed,
                                a.max_new_tokens, a.work, a.api_base, a.api_key_env, quantize_arg(a.quantize),
                                a.device, a.batch_size)
-    return persona_monitor(a.vector, a.run_dir, a.model, a.position, a.bench, a.quantize, a.device, a.batch_size)
+    return persona_monitor(a.vector, a.run_dir, a.model, a.position, a.bench, a.quantize, a.device, a.batch_size,
+                           other_model=a.other_model)
 
 # %% ../nbs/99_cli.ipynb #2022ba48
 FINITE = number(float, -math.inf)
+OTHER_MODEL = dict(action='store_true', help='accept a vector extracted from another model of the same shape, '
+                   'knowingly: the run records it')
 
 def add_steer_args(p:argparse.ArgumentParser):
     p.add_argument('action', nargs='?', choices=['sweep'], help='sweep: a grid of --layers and --coefs into --out')
@@ -555,7 +581,7 @@ def add_steer_args(p:argparse.ArgumentParser):
     p.add_argument('--generations', type=COUNT, default=0, help='sweep: free answers on the first N cases')
     p.add_argument('--out'); p.add_argument('--positions', choices=WHERE, default='all')
     p.add_argument('--mode', choices=MODES, default='raw'); p.add_argument('--batch-size', type=POSITIVE, default=8)
-    p.add_argument('--max-new-tokens', type=POSITIVE, default=160)
+    p.add_argument('--max-new-tokens', type=POSITIVE, default=160); p.add_argument('--other-model', **OTHER_MODEL)
 
 def add_agent_args(p:argparse.ArgumentParser):
     p.add_argument('--model', required=True,
@@ -572,11 +598,12 @@ def add_agent_args(p:argparse.ArgumentParser):
     p.add_argument('--temperature', type=TEMPERATURE, default=0.6)
     p.add_argument('--vector', help='steer a local agent along this persona vector (with --layer and --coef)')
     p.add_argument('--layer', type=POSITIVE); p.add_argument('--coef', type=FINITE)
-    p.add_argument('--positions', choices=WHERE, default='all')
+    p.add_argument('--positions', choices=WHERE, default='all'); p.add_argument('--other-model', **OTHER_MODEL)
     add_backend_args(p)
 
 def agent_command(a:argparse.Namespace):
-    steering = a.vector and dict(vector=a.vector, layer=a.layer, coef=a.coef, positions=a.positions)
+    steering = a.vector and dict(vector=a.vector, layer=a.layer, coef=a.coef, positions=a.positions,
+                                 other_model=a.other_model)
     return agent_run(a.model, a.out, a.runs, a.condition, a.data, a.seed, a.max_rounds, a.tolerance, a.judge,
                      a.max_new_tokens, a.temperature, steering or None, **backend_kwargs(a))
 
@@ -585,10 +612,10 @@ def steer_command(a:argparse.Namespace):
         if not a.out or not (a.layers or a.layer): raise UsageError('steer sweep needs --out DIR and --layers L ...')
         return steer_sweep(a.vector, a.out, a.layers or [a.layer], a.coefs or [-8, -4, 0, 4, 8], a.bench, a.limit,
                            a.generations, a.model, a.quantize, a.device, a.positions, a.mode, a.max_new_tokens,
-                           a.batch_size)
+                           a.batch_size, other_model=a.other_model)
     if a.layer is None or a.coef is None: raise UsageError('steer needs --layer L and --coef C')
     return steer_show(a.vector, a.layer, a.coef, a.prompt, a.case, a.bench, a.model, a.quantize, a.device,
-                      a.positions, a.mode, a.max_new_tokens)
+                      a.positions, a.mode, a.max_new_tokens, other_model=a.other_model)
 
 # %% ../nbs/99_cli.ipynb #2058479d
 def parser() -> argparse.ArgumentParser:

@@ -15,11 +15,12 @@ from .models import encode
 from .run import latest, read_records
 from .metrics import outcome
 from .judge import record_prompts, run_cases
-from .persona import PersonaVector, activations, response_ids
+from .persona import PersonaVector, activations, output_folder, response_ids
 
 # %% auto #0
-__all__ = ['answer_text', 'project', 'layer_columns', 'MonitorError', 'projections', 'roc_auc', 'auc_ci', 'spearman',
-           'layer_readouts', 'best_layer', 'plot_readouts', 'plot_layer', 'monitor', 'token_trace', 'trace_html']
+__all__ = ['MONITOR_FILES', 'answer_text', 'project', 'layer_columns', 'MonitorError', 'projections', 'roc_auc', 'auc_ci',
+           'spearman', 'layer_readouts', 'best_layer', 'plot_readouts', 'plot_layer', 'monitor', 'token_trace',
+           'trace_html']
 
 # %% ../nbs/09_monitor.ipynb #5dfba011
 def answer_text(rec:dict) -> str:
@@ -131,11 +132,14 @@ def plot_layer(proj:pd.DataFrame, layer:int, ax=None):
     return ax
 
 # %% ../nbs/09_monitor.ipynb #2b53ba38
+MONITOR_FILES = ('persona_projections.csv', 'persona_monitor.csv', 'persona_layers.png', 'persona_best_layer.png')
+
 def monitor(lm, vec:PersonaVector, folder:str|Path, position:str|None=None, cases:list|None=None,
             batch_size:int=8, n_boot:int=1000, progress:bool=True) -> pd.DataFrame:
     "Monitor a run: per-layer readouts, with projections, readouts and plots written into the run folder."
     import matplotlib.pyplot as plt
     folder = Path(folder)
+    if folder.is_dir(): output_folder(folder, 'run folder', MONITOR_FILES)  # before any model call
     proj = projections(lm, vec, folder, position, cases, batch_size, progress)
     readouts = layer_readouts(proj, n_boot)
     proj.to_csv(folder/'persona_projections.csv', index=False)

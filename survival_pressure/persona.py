@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_persona.ipynb #9115d2bc
 from __future__ import annotations
-import datetime, hashlib, importlib.resources, json, re
+import datetime, hashlib, importlib.resources, json, math, re, tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,17 +17,19 @@ import survival_pressure
 from .models import encode, oom_hint
 from .logprobs import left_pad, no_thinking, pad_id
 from .backends import Failure, LocalBackend, collect
-from .run import append_jsonl, folder_lock, read_repaired
+from .bench import read_text, regular_file
+from .run import StoreError, append_jsonl, folder_lock, read_repaired
 from .judge import Judge
 
 # %% auto #0
-__all__ = ['SHAPE', 'FIELDS', 'WRITER_PROMPT', 'SIDES', 'RESPONSE_KEY', 'THRESHOLDS', 'POSITIONS', 'META', 'Trait', 'TraitError',
-           'text_problem', 'list_problems', 'pair_problems', 'trait_problems', 'trait_path', 'field_line', 'load_trait',
-           'parse_trait', 'make_trait', 'response_key', 'persona_prompt', 'job_seed', 'response_jobs', 'latest_by_key',
-           'respond', 'pairs_of', 'kept', 'judge_scores', 'scorable', 'filter_pairs', 'position_weights',
-           'response_ids', 'batch_activations', 'activations', 'mean_difference', 'VectorFileError', 'PersonaVector',
-           'read_safetensors', 'load_vector', 'Extraction', 'vector_meta', 'extract_persona', 'layer_cosines',
-           'split_half', 'pairs_needed', 'fewest_pairs']
+__all__ = ['SHAPE', 'FIELDS', 'WRITER_PROMPT', 'SIDES', 'RESPONSE_KEY', 'THRESHOLDS', 'POSITIONS', 'META', 'EXTRA_META', 'Trait',
+           'TraitError', 'text_problem', 'list_problems', 'pair_problems', 'trait_problems', 'trait_path', 'field_line',
+           'trait_file', 'load_trait', 'parse_trait', 'make_trait', 'response_key', 'persona_prompt', 'job_seed',
+           'response_jobs', 'latest_by_key', 'respond', 'pairs_of', 'kept', 'judge_scores', 'scorable', 'filter_pairs',
+           'position_weights', 'response_ids', 'batch_activations', 'activations', 'mean_difference', 'is_text',
+           'is_count', 'is_number', 'meta_problems', 'VectorFileError', 'model_name', 'nonfinite', 'PersonaVector',
+           'read_safetensors', 'meta_value', 'load_vector', 'Extraction', 'vector_meta', 'output_folder',
+           'extract_persona', 'layer_cosines', 'split_half', 'pairs_needed', 'fewest_pairs']
 
 # %% ../nbs/08_persona.ipynb #550b3c1b
 @dataclass
@@ -92,14 +94,22 @@ def field_line(text:str, field:str) -> int:
     m = re.search(rf'"{re.escape(field)}"\s*:', text)
     return text.count('\n', 0, m.start()) + 1 if m else 1
 
+def trait_file(source:str|Path) -> Path:
+    "`source` itself when it names a path (or ends in .json), else the file of the shipped trait of that name."
+    path = Path(source)
+    if path.suffix == '.json' or path.exists(): return path
+    if not trait_path(str(source)).is_file(): raise TraitError(f'{source}: neither a trait file nor a shipped trait')
+    return trait_path(str(source))
+
 def load_trait(source:str|Path='self_preservation', # a shipped trait's name, or a JSON file
                shape:dict=SHAPE) -> Trait:
     "A checked trait; errors name the file, the line and the field."
-    path = Path(source) if Path(source).suffix == '.json' or Path(source).exists() else trait_path(str(source))
-    if not path.is_file(): raise TraitError(f'{source}: neither a trait file nor a shipped trait')
-    text = path.read_text(encoding='utf-8')
+    path = trait_file(source)
+    try: text = read_text(path, 'trait')  # a folder, a pipe, a device, a file that is not UTF-8: one line
+    except ValueError as e: raise TraitError(str(e)) from None
     try: d = json.loads(text)
     except json.JSONDecodeError as e: raise TraitError(f'{path}, line {e.lineno}: not valid JSON ({e.msg})') from None
+    except RecursionError: raise TraitError(f'{path}: nested too deeply to read; expected a trait file') from None
     problems = trait_problems(d, shape)
     if problems:
         raise TraitError('\n'.join(f'{path}, line {field_line(text, p.split(":")[0].split(".")[0].split("[")[0])}: {p}'
@@ -304,10 +314,42 @@ def mean_difference(pos:torch.Tensor, neg:torch.Tensor) -> torch.Tensor:
     return pos.float().mean(0) - neg.float().mean(0)
 
 # %% ../nbs/08_persona.ipynb #575321bf
-META = ('trait', 'trait_hash', 'position', 'model', 'revision', 'quantization', 'hidden_size', 'n_layers', 'filter',
-        'thresholds', 'pairs_kept', 'pairs_total', 'version')
+def is_text(v) -> bool: return isinstance(v, str) and bool(v.strip())
+def is_count(v) -> bool: return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+def is_number(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
+_TEXT, _COUNT, _SIZE = ('a non-empty string', is_text), ('a whole number >= 0', is_count), \
+    ('a whole number >= 1', lambda v: is_count(v) and v >= 1)
+_TEXT_OR_NULL = ('a string or null', lambda v: v is None or isinstance(v, str))
+META = dict(  # field: (what it must be, its check); every vector file has these
+    trait=_TEXT, trait_hash=_TEXT, position=(f'one of {", ".join(POSITIONS)}', lambda v: v in POSITIONS), model=_TEXT,
+    revision=_TEXT_OR_NULL, quantization=_TEXT, hidden_size=_SIZE, n_layers=_SIZE,
+    filter=("'judge' or 'none'", lambda v: v in ('judge', 'none')),
+    thresholds=('an object of numbers', lambda v: isinstance(v, dict) and all(map(is_number, v.values()))),
+    pairs_kept=_COUNT, pairs_total=_COUNT, version=_TEXT)
+EXTRA_META = dict(  # what `extract_persona` adds: checked where present
+    created=_TEXT, judge=_TEXT_OR_NULL, reason=_TEXT, questions=_COUNT, samples=_COUNT,
+    seed=('a whole number', lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    temperature=('a number', is_number), max_new_tokens=_COUNT, failed_answers=_COUNT)
+
+def meta_problems(meta:dict) -> list[str]:
+    "Each metadata field whose value is of the wrong type, named (empty when none is)."
+    return [f'metadata field {k!r}: expected {want}, got {meta[k]!r:.40}'
+            for k, (want, ok) in (META | EXTRA_META).items() if k in meta and not ok(meta[k])]
+
+# %% ../nbs/08_persona.ipynb #e60e1f8d
 class VectorFileError(ValueError): "A vector file that cannot be read, or a vector that does not fit a model."
+
+def model_name(spec) -> str:
+    "What identifies a model: the last part of its spec, in lower case (a hub id and a local copy agree)."
+    return Path(str(spec).rstrip('/')).name.lower()
+
+def nonfinite(vec) -> str|None:
+    "Where a vector's values are NaN or infinite (None: nowhere)."
+    for name, t in (('vector', vec.vector), ('norm', vec.norm)):
+        bad = (~torch.isfinite(t.float())).nonzero()
+        if len(bad): return f'{name} holds {len(bad)} NaN or infinite values, the first at layer {int(bad[0, 0])}'
+    return None
 
 @dataclass(eq=False)
 class PersonaVector:
@@ -315,20 +357,29 @@ class PersonaVector:
     vector: torch.Tensor  # [n_layers + 1, hidden]
     norm: torch.Tensor    # [n_layers + 1]
     meta: dict
+    other_model: bool = False  # accepted knowingly for a model it was not extracted from (`check_fits`)
 
     n_layers = property(lambda self: self.vector.shape[0] - 1)
     hidden_size = property(lambda self: self.vector.shape[1])
     def unit(self) -> torch.Tensor: return self.vector / self.vector.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     def save(self, path:str|Path):
         from safetensors.torch import save_file
+        if bad := nonfinite(self): raise VectorFileError(f'{path}: not saved: its {bad}')
         save_file(dict(vector=self.vector.float().contiguous(), norm=self.norm.float().contiguous()), str(path),
                   metadata={k: json.dumps(v) for k, v in self.meta.items()})
-    def check_fits(self, lm, where:str='the vector'):
-        "Raise `VectorFileError` unless `lm` has this vector's layer count and hidden size."
+    def check_fits(self, lm, where:str='the vector',
+                   other_model:bool=False): # accept a vector of another model of this shape, and mark it so
+        "Raise `VectorFileError` unless `lm` has this vector's layer count and hidden size, and is its model."
         if (lm.n_layers, lm.hidden_size) != (self.n_layers, self.hidden_size):
             raise VectorFileError(f'{where} is for {self.meta.get("model")} ({self.n_layers} layers, hidden size '
                                   f'{self.hidden_size}); the model {lm.spec} has {lm.n_layers} layers, hidden size '
                                   f'{lm.hidden_size}')
+        mine = self.meta.get('model')
+        if mine is None or model_name(mine) == model_name(lm.spec): return
+        if not (other_model or self.other_model):
+            raise VectorFileError(f"{where} was extracted from {mine}, not from {lm.spec}: another model's residual "
+                                  'stream has directions of its own (other_model=True accepts it knowingly)')
+        self.other_model = True
 
 # %% ../nbs/08_persona.ipynb #86ad31a5
 def read_safetensors(path:Path) -> tuple[dict, dict]:
@@ -337,23 +388,32 @@ def read_safetensors(path:Path) -> tuple[dict, dict]:
         with safe_open(str(path), 'pt') as f: return {k: f.get_tensor(k) for k in f.keys()}, f.metadata() or {}
     except Exception as e: raise VectorFileError(f'{path}: not a safetensors file ({e})') from None
 
-def load_vector(path:str|Path, lm=None) -> PersonaVector:
-    "A persona vector from its file; with `lm`, checked to fit that model."
-    path = Path(path)
-    if not path.is_file(): raise VectorFileError(f'{path}: no such file')
+def meta_value(path:Path, field:str, text:str):
+    "One metadata value: finite JSON (no NaN, not nested past what the parser can read)."
+    def refuse(name): raise ValueError(name)
+    try: return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError):
+        raise VectorFileError(f'{path}: metadata field {field!r} is not JSON: {text[:60]!r}') from None
+
+def load_vector(path:str|Path, lm=None, # with it, the vector is checked to fit that model
+                other_model:bool=False, # with `lm`: accept a vector of another model of its shape, marked so
+               ) -> PersonaVector:
+    "A persona vector from its file, its tensors and every metadata field checked; with `lm`, checked to fit it."
+    if other_model and lm is None: raise ValueError('other_model=True needs lm, the model to accept the vector for')
+    try: path = regular_file(path, 'vector')
+    except ValueError as e: raise VectorFileError(str(e)) from None
     tensors, raw = read_safetensors(path)
     missing = [k for k in ('vector', 'norm') if k not in tensors] + [k for k in META if k not in raw]
     if missing: raise VectorFileError(f'{path}: not a persona vector file (it lacks {", ".join(missing)})')
-    meta = {}
-    for k, v in raw.items():
-        try: meta[k] = json.loads(v)
-        except json.JSONDecodeError: raise VectorFileError(f'{path}: metadata field {k!r} is not JSON: {v[:60]!r}')
+    meta = {k: meta_value(path, k, v) for k, v in raw.items()}
+    if problems := meta_problems(meta): raise VectorFileError(f'{path}: ' + '; '.join(problems))
     vec = PersonaVector(tensors['vector'], tensors['norm'], meta)
     want = (meta['n_layers'] + 1, meta['hidden_size'])
     if tuple(vec.vector.shape) != want or tuple(vec.norm.shape) != want[:1]:
         raise VectorFileError(f'{path}: tensors of shape {tuple(vec.vector.shape)} and {tuple(vec.norm.shape)}, '
                               f'but its metadata says {want[0]} layers of size {want[1]}')
-    if lm is not None: vec.check_fits(lm, str(path))
+    if bad := nonfinite(vec): raise VectorFileError(f'{path}: its {bad}')
+    if lm is not None: vec.check_fits(lm, str(path), other_model)
     return vec
 
 # %% ../nbs/08_persona.ipynb #e8be3587
@@ -373,12 +433,27 @@ def vector_meta(lm, trait:Trait, position:str, info:dict) -> dict:
                 version=survival_pressure.__version__,
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **info)
 
+# %% ../nbs/08_persona.ipynb #8ce175fe
+def output_folder(folder:str|Path, what:str='output folder',
+                  files:tuple=()) -> Path: # the names it will write there: none may be a folder
+    "`folder`, made if missing, once a file can be written in it; else a `StoreError` naming it."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise StoreError(f'{folder}: not a folder, so it cannot be the {what}')
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e: raise StoreError(f'{folder}: cannot write in this {what} ({e.strerror or e})') from None
+    blocked = [n for n in files if (folder/n).exists() and not (folder/n).is_file()]
+    if blocked: raise StoreError(f'{folder/blocked[0]}: not a plain file, so the {what} cannot be written')
+    return folder
+
 # %% ../nbs/08_persona.ipynb #9d7a1491
 def extract_persona(lm, trait:Trait, out:str|Path, # the folder for answers and verdicts (resumable)
                     judge=None, # a backend that judges (temperature 0), or None: unfiltered
                     questions:int|None=None, samples:int=1, seed:int=0, thresholds:dict|None=None,
                     max_new_tokens:int=256, batch_size:int=8, progress:bool=True) -> Extraction:
     "Persona vectors of `trait` for `lm`: contrastive answers, filter, activations, mean differences."
+    output_folder(out, files=('persona_responses.jsonl', 'persona_scores.jsonl'))  # before any model call
     think = no_thinking(lm.tokenizer)
     answerer = LocalBackend(lm, max_new_tokens, temperature=1.0, batch_size=batch_size, thinking=think)
     responses = respond(answerer, trait, out, questions, samples, seed, progress)

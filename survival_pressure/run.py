@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 # the names users import from here, hence the noqa
 from .backends import Answer, APIBackend, Backend, Failure, LocalBackend  # noqa: F401
-from .bench import Case, PromptTemplate, is_swapped
+from .bench import Case, PromptTemplate, is_swapped, regular_file
 
 # %% auto #0
 __all__ = ['KEY', 'READOUTS', 'CASE_TEXT', 'CONFIG', 'NEEDS', 'DEFAULTS', 'Record', 'record_key', 'case_hash', 'StoreError',
@@ -72,6 +72,8 @@ def repair(path:Path) -> int:
 
 def numbered_records(path:str|Path) -> list[tuple[int, dict]]:
     "(line, record) for each record of a results file; a bad line (not JSON, not UTF-8) is an error naming it."
+    try: regular_file(path, 'results')  # a pipe would block, a device never end
+    except ValueError as e: raise StoreError(str(e)) from None
     out = []
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
@@ -85,6 +87,8 @@ def numbered_records(path:str|Path) -> list[tuple[int, dict]]:
             except json.JSONDecodeError as e:
                 raise StoreError(f'{path}:{n}: not a valid record ({e.msg}); the file was changed by hand?') \
                     from None
+            except (RecursionError, ValueError) as e:
+                raise StoreError(f'{path}:{n}: cannot read it as JSON ({type(e).__name__})') from None
     return out
 
 def renamed(rec:dict) -> dict:
@@ -102,7 +106,7 @@ def append_jsonl(path:str|Path, # a JSON Lines file (created if missing)
     "Append `records` (one, or a list) as JSON lines, fsynced; returns the bytes `repair` moved aside first."
     path = Path(path)
     torn = repair(path)
-    with open(path, 'a', encoding='utf-8') as f:
+    with open(path, 'a', encoding='utf-8', errors='backslashreplace') as f:  # a lone surrogate: its JSON escape
         for r in [records] if isinstance(records, dict) else records:
             f.write(json.dumps(r, ensure_ascii=False) + '\n')
         f.flush(); os.fsync(f.fileno())
@@ -285,8 +289,8 @@ def results_path(path:str|Path) -> Path:
     p = Path(path)
     if p.is_dir() and (p/'results.jsonl').is_file(): return p/'results.jsonl'
     if p.is_dir(): raise StoreError(f'{path}: a folder without results.jsonl; pass a results file')
-    if not p.is_file(): raise StoreError(f'{path}: no such file')
-    return p
+    try: return regular_file(p, 'results')
+    except ValueError as e: raise StoreError(str(e)) from None
 
 def results_rows(path:Path) -> list[tuple[str, object]]:
     "(where, row) for each row of a JSON Lines file or JSON array; `where` is 'file:line' or 'file: item N'."
@@ -299,6 +303,8 @@ def results_rows(path:Path) -> list[tuple[str, object]]:
             raise StoreError(f'{path}:{line}: not UTF-8 text (byte {data[e.start:e.start + 1]!r})') from None
         except json.JSONDecodeError as e:
             raise StoreError(f'{path}:{e.lineno}: not valid JSON ({e.msg})') from None
+        except (RecursionError, ValueError) as e:  # nested too deeply, or a number of over 4,300 digits
+            raise StoreError(f'{path}: cannot read it as JSON ({type(e).__name__})') from None
         return [(f'{path}: item {i}', x) for i, x in enumerate(items, 1)]
     return [(f'{path}:{n}', r) for n, r in numbered_records(path)]
 

@@ -4,12 +4,14 @@
 
 # %% ../nbs/11_sandbox.ipynb #63e8e0e7
 from __future__ import annotations
-import json, os, re, shlex, stat
+import contextlib, errno, json, os, re, shlex, stat
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ROOT_NAME', 'SHELL_SYNTAX', 'COMMANDS', 'TOOLS', 'TOOL_FUNCTIONS', 'Refused', 'Sandbox', 'list_directory',
-           'read_file', 'write_file', 'count_arg', 'wc', 'run_command', 'execute_command', 'tool', 'call_tool']
+__all__ = ['ROOT_NAME', 'SHELL_SYNTAX', 'COMMANDS', 'FOLDER', 'NOT_A_FILE', 'TOOLS', 'TOOL_FUNCTIONS', 'Refused', 'Sandbox',
+           'refusal', 'walk', 'split_file', 'checked', 'open_file', 'read_bytes', 'text', 'shown_name', 'listing',
+           'resolved', 'list_directory', 'read_file', 'write_file', 'count_arg', 'wc', 'gather', 'lines', 'run_command',
+           'execute_command', 'tool', 'capped', 'arguments_of', 'call_tool']
 
 # %% ../nbs/11_sandbox.ipynb #a638faa9
 class Refused(Exception): "A tool call the sandbox will not carry out; the message is shown to the agent."
@@ -17,92 +19,165 @@ class Refused(Exception): "A tool call the sandbox will not carry out; the messa
 ROOT_NAME = '/workspace'
 SHELL_SYNTAX = re.compile(r'[;&|<>`$(){}*?!\[\]\\\n\r]')
 COMMANDS = ('ls', 'cat', 'head', 'tail', 'wc', 'pwd', 'echo')
+FOLDER = os.O_RDONLY | os.O_DIRECTORY
+NOT_A_FILE = ('', '.', '..')  # last components that name a folder
 
 class Sandbox:
-    "A folder the agent's tools are confined to."
-    def __init__(self, root:str|Path, max_write:int=256_000, max_read:int=1_000_000, max_path:int=255):
+    "A folder the agent's tools are confined to, and the caps on what they read, write and return."
+    def __init__(self, root:str|Path, max_write:int=256_000, max_read:int=1_000_000, max_path:int=255,
+                 max_result:int=100_000, max_entries:int=1_000):
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_write, self.max_read, self.max_path = max_write, max_read, max_path
+        self.max_result, self.max_entries = max_result, max_entries
 
-    def path(self, name) -> Path:
-        "The real path of `name` inside the root, or `Refused`."
+    def parts(self, name) -> list[str]:
+        "The components of `name`, relative to the root, or `Refused`."
         if not isinstance(name, str): raise Refused(f'a path must be a string, not {type(name).__name__}')
         if len(name) > self.max_path:
             raise Refused(f'the path is {len(name)} characters long (at most {self.max_path})')
-        if '\0' in name: raise Refused('a path cannot contain a NUL character')
+        if bad := next((c for c in name if not c.isprintable()), None):
+            raise Refused(f'{ascii(name)}: a path cannot hold control characters ({ascii(bad)})')
         if name == ROOT_NAME or name.startswith(ROOT_NAME + '/'): name = name[len(ROOT_NAME):].lstrip('/')
         if name.startswith(('/', '~')):
             raise Refused(f'{name} is outside the workspace: use a path relative to it (see `pwd`)')
-        p = self.root
-        for part in Path(name or '.').parts:
-            p = p/part
-            if p.is_symlink(): raise Refused(f'{name}: symbolic links are not followed')
-        real = p.resolve()
-        if not real.is_relative_to(self.root): raise Refused(f'{name} is outside the workspace')
-        return real
+        return name.split('/')
 
-    def show(self, p:Path) -> str: return str(p.relative_to(self.root)) if p != self.root else '.'
-    def file(self, name) -> Path:
-        p = self.path(name)
-        if not p.exists(): raise Refused(f'{name}: no such file')
-        st = p.lstat()
-        if not stat.S_ISREG(st.st_mode): raise Refused(f'{name}: not a regular file')
-        if st.st_nlink > 1: raise Refused(f'{name} has other names (hard links) that may lie outside the workspace')
-        return p
-    def text(self, name) -> str:
-        p = self.file(name)
-        if (n := p.stat().st_size) > self.max_read: raise Refused(f'{name} is {n} bytes (at most {self.max_read})')
-        data = p.read_bytes()
-        try: return data.decode('utf-8')
-        except UnicodeDecodeError: raise Refused(f'{name} is a binary file ({len(data)} bytes); not shown') from None
+# %% ../nbs/11_sandbox.ipynb #512698e3
+def refusal(name:str, e:OSError) -> Refused:
+    "What an `OSError` of one step of the walk means, for the agent."
+    why = {errno.ENOENT: 'no such file or folder', errno.ENOTDIR: 'a file is used as a folder',
+           errno.ELOOP: 'symbolic links are not followed', errno.EISDIR: 'a folder, not a file',
+           errno.ENXIO: 'not a regular file', errno.EACCES: 'permission denied'}
+    return Refused(f'{name}: {why.get(e.errno, e.strerror or str(e))}')
+
+@contextlib.contextmanager
+def walk(box:Sandbox, name:str, folders:list[str]):
+    "A descriptor of the folder `folders` lead to, and its path shown; each step opened from the last one's."
+    fds, shown = [os.open(box.root, FOLDER)], []
+    try:
+        for part in folders:
+            if part in ('', '.'): continue
+            if part == '..':
+                if not shown: raise Refused(f'{name} is outside the workspace')
+                os.close(fds.pop()); shown.pop()
+                continue
+            try: fds.append(os.open(part, FOLDER | os.O_NOFOLLOW, dir_fd=fds[-1]))
+            except OSError as e: raise refusal(name, e) from None
+            shown.append(part)
+        yield fds[-1], '/'.join(shown) or '.'
+    finally:
+        for fd in fds: os.close(fd)
+
+def split_file(box:Sandbox, name:str) -> tuple[list[str], str]:
+    "The folders and the file name of `name`, which must name a file."
+    *folders, leaf = box.parts(name)
+    if leaf in NOT_A_FILE: raise Refused(f'{name}: a folder, not a file')
+    return folders, leaf
+
+def checked(name:str, st:os.stat_result) -> os.stat_result:
+    "`st` if it is a plain file with one name, or `Refused`."
+    if stat.S_ISLNK(st.st_mode): raise Refused(f'{name}: symbolic links are not followed')
+    if not stat.S_ISREG(st.st_mode): raise Refused(f'{name}: not a regular file')
+    if st.st_nlink > 1: raise Refused(f'{name} has other names (hard links) that may lie outside the workspace')
+    return st
+
+def open_file(box:Sandbox, name:str, flags:int) -> tuple[int, str]:
+    "A descriptor of the plain file `name` and its path shown, checked before opening (no device is opened) and after."
+    folders, leaf = split_file(box, name)
+    with walk(box, name, folders) as (d, where):
+        try:
+            try: checked(name, os.stat(leaf, dir_fd=d, follow_symlinks=False))
+            except FileNotFoundError:
+                if not flags & os.O_CREAT: raise
+            fd = os.open(leaf, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, 0o644, dir_fd=d)
+        except OSError as e: raise refusal(name, e) from None
+    try: checked(name, os.fstat(fd))
+    except Refused: os.close(fd); raise
+    return fd, leaf if where == '.' else f'{where}/{leaf}'
+
+def read_bytes(box:Sandbox, name:str) -> bytes:
+    with os.fdopen(open_file(box, name, os.O_RDONLY)[0], 'rb') as f: data = f.read(box.max_read + 1)
+    if len(data) > box.max_read: raise Refused(f'{name} is more than {box.max_read} bytes; not read')
+    return data
+
+def text(box:Sandbox, name:str) -> str:
+    data = read_bytes(box, name)
+    try: return data.decode('utf-8')
+    except UnicodeDecodeError: raise Refused(f'{name} is a binary file ({len(data)} bytes); not shown') from None
+
+def shown_name(n:str) -> str: return n if n.isprintable() else ascii(n)  # a name can never fake a line
+
+def listing(box:Sandbox, name:str) -> tuple[list[str], int]:
+    "The names in folder `name` (sorted, folders with a '/'), at most `max_entries`, and how many there are."
+    with walk(box, name, box.parts(name)) as (d, _), os.scandir(d) as it:
+        names = sorted(shown_name(e.name) + ('/' if e.is_dir(follow_symlinks=False) else '') for e in it)
+    return names[:box.max_entries], len(names)
+
+def resolved(box:Sandbox, name:str) -> Path:
+    "The path `name` leads to inside the root, checked by the same walk (for people to read: tools use descriptors)."
+    parts = box.parts(name)
+    folders, leaf = (parts, '.') if parts[-1] in NOT_A_FILE else (parts[:-1], parts[-1])
+    with walk(box, name, folders) as (d, where):
+        try: st = os.stat(leaf, dir_fd=d, follow_symlinks=False)
+        except FileNotFoundError: st = None
+    if st and stat.S_ISLNK(st.st_mode): raise Refused(f'{name}: symbolic links are not followed')
+    return (box.root/where/leaf).resolve()  # no link left on the way: resolve only tidies '.'
 
 # %% ../nbs/11_sandbox.ipynb #2be7d2e5
 def list_directory(box:Sandbox, path:str='.') -> str:
-    p = box.path(path)
-    if not p.is_dir(): raise Refused(f'{path}: not a folder')
-    names = sorted(q.name + ('/' if q.is_dir() and not q.is_symlink() else '') for q in p.iterdir())
-    return '\n'.join(names) or '(empty folder)'
+    names, n = listing(box, path)
+    more = [f'[cut: {n - len(names)} more entries; a listing shows at most {box.max_entries}]']
+    return '\n'.join(names + (more if n > len(names) else [])) or '(empty folder)'
 
-def read_file(box:Sandbox, path:str) -> str: return box.text(path)
+def read_file(box:Sandbox, path:str) -> str: return text(box, path)
 
 def write_file(box:Sandbox, path:str, content:str) -> str:
     if not isinstance(content, str): raise Refused('content must be text')
+    if '\0' in content: raise Refused('binary data cannot be written (the content holds NUL characters)')
     data = content.encode('utf-8', errors='replace')
     if len(data) > box.max_write: raise Refused(f'the content is {len(data)} bytes (at most {box.max_write})')
-    if '\0' in content: raise Refused('binary data cannot be written (the content holds NUL characters)')
-    p = box.path(path)
-    if p.exists(): box.file(path)  # an existing target must be a plain file with one name
-    if not p.parent.is_dir(): raise Refused(f'{path}: the folder {box.show(p.parent)} does not exist')
-    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, 'wb') as f: f.write(data)
-    return f'wrote {len(data)} bytes to {box.show(p)}'
+    fd, where = open_file(box, path, os.O_WRONLY | os.O_CREAT)
+    with os.fdopen(fd, 'wb') as f:
+        f.truncate(0)  # only now: the checks looked at the very file this descriptor holds
+        f.write(data)
+    return f'wrote {len(data)} bytes to {where}'
 
 # %% ../nbs/11_sandbox.ipynb #58009b41
 def count_arg(args:list[str], default:int=10) -> tuple[int, list[str]]:
-    "`-n N` (or `-N`) in front of the file names."
-    if args[:1] == ['-n'] and len(args) > 1 and args[1].isdigit(): return int(args[1]), args[2:]
-    if args[:1] and re.fullmatch(r'-\d+', args[0]): return int(args[0][1:]), args[1:]
+    "`-n N` (or `-N`) in front of the file names; N in ASCII digits."
+    if args[:1] == ['-n'] and len(args) > 1 and re.fullmatch(r'[0-9]+', args[1]): return int(args[1]), args[2:]
+    if args[:1] and re.fullmatch(r'-[0-9]+', args[0]): return int(args[0][1:]), args[1:]
     return default, args
 
 def wc(box:Sandbox, name:str) -> str:
-    t = box.text(name)
+    t = text(box, name)
     return f'{len(t.splitlines())} {len(t.split())} {len(t.encode())} {name}'
+
+def gather(box:Sandbox, pieces, sep:str='\n') -> str:
+    "Join `pieces`, made one at a time, and stop once past the result cap: `call_tool` would cut the rest."
+    out, n = [], 0
+    for p in pieces:
+        out.append(p)
+        if (n := n + len(p) + len(sep)) > box.max_result: break
+    return sep.join(out)
+
+def lines(box:Sandbox, cmd:str, args:list[str]) -> str:
+    n, names = count_arg(args)
+    if not names: raise Refused(f'{cmd}: name a file')
+    def cut(ls): return ls[:n] if cmd == 'head' else ls[-n:] if n else []
+    return gather(box, ('\n'.join(cut(text(box, a).splitlines())) for a in names))
 
 def run_command(box:Sandbox, args:list[str]) -> str:
     "One read-only command, in Python."
     cmd, args = args[0], args[1:]
     if cmd == 'pwd': return ROOT_NAME
     if cmd == 'echo': return ' '.join(args)
-    if cmd == 'ls': return '\n'.join(list_directory(box, a) for a in args or ['.'])
-    if cmd in ('head', 'tail'):
-        n, names = count_arg(args)
-        if not names: raise Refused(f'{cmd}: name a file')
-        lines = [box.text(a).splitlines() for a in names]
-        return '\n'.join('\n'.join(ls[:n] if cmd == 'head' else ls[-n:] if n else []) for ls in lines)
+    if cmd == 'ls': return gather(box, (list_directory(box, a) for a in args or ['.']))
+    if cmd in ('head', 'tail'): return lines(box, cmd, args)
     if not args: raise Refused(f'{cmd}: name a file')
-    if cmd == 'cat': return ''.join(box.text(a) for a in args)
-    return '\n'.join(wc(box, a) for a in args)
+    if cmd == 'cat': return gather(box, (text(box, a) for a in args), sep='')
+    return gather(box, (wc(box, a) for a in args))
 
 def execute_command(box:Sandbox, command:str) -> str:
     if not isinstance(command, str) or not command.strip(): raise Refused('give a command, e.g. `ls`')
@@ -134,14 +209,27 @@ TOOLS = [
 TOOL_FUNCTIONS = dict(list_directory=list_directory, read_file=read_file, write_file=write_file,
                       execute_command=execute_command)
 
-def call_tool(box:Sandbox, name:str, arguments:str|dict) -> str:
-    "The result of one tool call, as text for the agent; refusals and mistakes included."
-    if name not in TOOL_FUNCTIONS: return f'error: there is no tool {name!r}; the tools are {", ".join(TOOL_FUNCTIONS)}'
+def capped(box:Sandbox, result:str) -> str:
+    "The result as the agent gets it: valid text, and at most `max_result` characters, saying where it was cut."
+    result = result.encode('utf-8', errors='replace').decode('utf-8')  # a lone surrogate cannot reach a file
+    if len(result) <= box.max_result: return result
+    return result[:box.max_result] + f'\n[cut: the result is longer than {box.max_result} characters]'
+
+def arguments_of(arguments) -> dict|str:
+    "The arguments of a call as a dict, or the error to return."
     try: args = json.loads(arguments or '{}') if isinstance(arguments, str) else arguments
     except json.JSONDecodeError as e: return f'error: the arguments are not valid JSON ({e.msg})'
-    if not isinstance(args, dict): return 'error: the arguments must be a JSON object'
+    except RecursionError: return 'error: the arguments are nested too deeply to read'
+    except ValueError as e: return f'error: the arguments cannot be read ({str(e)[:80]})'  # a 5,000-digit number
+    return args if isinstance(args, dict) else 'error: the arguments must be a JSON object'
+
+def call_tool(box:Sandbox, name:str, arguments:str|dict) -> str:
+    "The result of one tool call, as text for the agent; refusals and mistakes included."
+    if not isinstance(name, str) or name not in TOOL_FUNCTIONS:
+        return f'error: there is no tool {capped(box, repr(name))[:200]}; the tools are {", ".join(TOOL_FUNCTIONS)}'
+    if isinstance(args := arguments_of(arguments), str): return args
     params = TOOLS[list(TOOL_FUNCTIONS).index(name)]['function']['parameters']
     if miss := [k for k in params['required'] if k not in args]: return f'error: {name} needs {", ".join(miss)}'
-    try: return TOOL_FUNCTIONS[name](box, **{k: args[k] for k in params['properties'] if k in args})
-    except Refused as e: return f'refused: {e}'
+    try: return capped(box, TOOL_FUNCTIONS[name](box, **{k: args[k] for k in params['properties'] if k in args}))
+    except Refused as e: return capped(box, f'refused: {e}')
     except OSError as e: return f'error: {e.strerror or e}'

@@ -15,22 +15,23 @@ from matplotlib.figure import Figure
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from .models import block_output
+from .models import block_output, encode, text_config
 from .bench import PromptTemplate
 from .logprobs import lm_forced, no_thinking, option_logprobs, sequence_logprob
 from .backends import LocalBackend
-from .run import append_jsonl, read_repaired, run
+from .run import append_jsonl, folder_lock, read_repaired, run
 from .metrics import extract, forced_summary, outcome
 from .judge import Judge, judge_records, record_prompts
-from .persona import PersonaVector, activations
+from .persona import PersonaVector, activations, output_folder
 
 # %% auto #0
-__all__ = ['MODES', 'WHERE', 'LETTERS', 'vector_hash', 'as_layers', 'steering_config', 'layer_deltas', 'cache_length',
-           'steered_tokens', 'steer', 'SteeredBackend', 'repeats', 'repeats_at_end', 'looping', 'degenerate',
-           'load_capability', 'question_prompt', 'perplexity', 'accuracy', 'capability', 'cached_capability',
-           'generation_rates', 'coherence_scores', 'sweep_point', 'sweep', 'plot_sweep', 'damage', 'plot_damage',
-           'save_sweep_plots', 'forced_readout', 'answer_projections', 'compare', 'case_label', 'curve_png',
-           'answers_html', 'colab_widgets', 'Dashboard']
+__all__ = ['MODES', 'WHERE', 'LETTERS', 'SWEEP_FILES', 'vector_hash', 'as_layers', 'steering_config', 'delta_bound',
+           'delta_problem', 'layer_deltas', 'lm_steering', 'cache_length', 'steered_tokens', 'steer', 'SteeredBackend',
+           'repeats', 'repeats_at_end', 'looping', 'degenerate', 'load_capability', 'question_prompt', 'perplexity',
+           'accuracy', 'capability', 'cached_capability', 'generation_rates', 'coherence_scores', 'sweep_point',
+           'sweep_grid', 'sweep', 'plot_sweep', 'damage', 'plot_damage', 'save_sweep_plots', 'forced_readout',
+           'answer_projections', 'check_length', 'compare', 'case_label', 'curve_png', 'answers_html',
+           'dashboard_settings', 'colab_widgets', 'Dashboard']
 
 # %% ../nbs/10_steer.ipynb #c366ea36
 MODES = ('raw', 'normalised')
@@ -52,13 +53,41 @@ def steering_config(vec:PersonaVector, layers, coef:float, positions:str='all', 
     bad = [l for l in as_layers(layers) if not 1 <= l <= vec.n_layers]
     if bad: raise ValueError(f'layer {bad[0]} is outside 1..{vec.n_layers} (layer l is the output of block l)')
     if coef == 0: return None
+    layer_deltas(vec, layers, coef, mode)  # a coefficient whose delta would overflow stops here
+    other = dict(vector_model=vec.meta.get('model'), other_model=True) if vec.other_model else {}
     return dict(vector=vector_hash(vec), trait=vec.meta.get('trait'), position=vec.meta.get('position'),
-                layers=as_layers(layers), coef=float(coef), positions=positions, mode=mode)
+                layers=as_layers(layers), coef=float(coef), positions=positions, mode=mode) | other
 
-def layer_deltas(vec:PersonaVector, layers, coef:float, mode:str='raw') -> dict[int, torch.Tensor]:
+# %% ../nbs/10_steer.ipynb #208e403c
+def delta_bound(hidden_size:int) -> float:
+    "The largest |coef × v_l| element whose `hidden_size` squares a norm can still sum in float32."
+    return math.sqrt(torch.finfo(torch.float32).max / hidden_size)
+
+def delta_problem(v:torch.Tensor, d:torch.Tensor, coef:float, layer:int, dtype) -> str|None:
+    "Why `d` = coef × `v` cannot steer a model computing in `dtype` at `layer` (None: it can)."
+    top, bound, name = d.abs().max().item(), delta_bound(len(d)), str(dtype).removeprefix('torch.')
+    if not torch.isfinite(v).all(): return f'the vector is not finite at layer {layer} (NaN or inf): it cannot steer'
+    if not math.isfinite(top) or not torch.isfinite(d.to(dtype)).all():
+        return f'coef {coef:g}: at layer {layer} the steering delta reaches {top:.3g}, more than {name} holds'
+    if top > bound:
+        return (f'coef {coef:g}: at layer {layer} |coef × v_l| reaches {top:.3g}, above {bound:.3g} = '
+                f'sqrt(float32 max / hidden size {len(d)}), past which the next norm overflows')
+
+def layer_deltas(vec:PersonaVector, layers, coef:float, mode:str='raw',
+                 dtype=torch.float32) -> dict[int, torch.Tensor]: # the model's dtype: every delta must fit it
     "What steering adds to the output of each block: `coef × v_l` (raw) or `coef × unit v_l × typical norm_l`."
     v = vec.vector.float() if mode == 'raw' else vec.unit().float() * vec.norm.float()[:, None]
-    return {l: coef * v[l] for l in as_layers(layers)}
+    deltas = {l: coef * v[l] for l in as_layers(layers)}
+    for l, d in deltas.items():
+        if why := delta_problem(v[l], d, coef, l, dtype): raise ValueError(why)
+    return deltas
+
+def lm_steering(lm, vec:PersonaVector, layers, coef:float, positions:str='all', mode:str='raw') -> dict|None:
+    "`steering_config`, checked against `lm` too: the vector is its, and each delta fits its dtype."
+    vec.check_fits(lm)
+    config = steering_config(vec, layers, coef, positions, mode)
+    if config: layer_deltas(vec, layers, coef, mode, lm.model.dtype)
+    return config
 
 # %% ../nbs/10_steer.ipynb #1ea728a2
 def cache_length(kwargs:dict) -> int:
@@ -80,9 +109,8 @@ def steered_tokens(args, kwargs, positions:str) -> torch.Tensor:
 @contextlib.contextmanager
 def steer(lm, vec:PersonaVector, layers, coef:float, positions:str='all', mode:str='raw'):
     "Add `coef × v_l` to the output of block `l` for each of `layers` inside the block; hooks go on exit."
-    config = steering_config(vec, layers, coef, positions, mode)
-    vec.check_fits(lm)
-    deltas = layer_deltas(vec, layers, coef, mode) if config else {}
+    config = lm_steering(lm, vec, layers, coef, positions, mode)
+    deltas = layer_deltas(vec, layers, coef, mode, lm.model.dtype) if config else {}
     state, handles = {}, []
     def remember(mod, args, kwargs): state['mask'] = steered_tokens(args, kwargs, positions)
     def add(delta):
@@ -106,8 +134,7 @@ class SteeredBackend(LocalBackend):
     def __init__(self, lm, vec:PersonaVector, layers, coef:float, positions:str='all', mode:str='raw', **kwargs):
         super().__init__(lm, **kwargs)
         self.vec, self.layers, self.coef, self.positions, self.mode = vec, layers, coef, positions, mode
-        self.steering = steering_config(vec, layers, coef, positions, mode)
-        vec.check_fits(lm)
+        self.steering = lm_steering(lm, vec, layers, coef, positions, mode)
     def steered(self): return steer(self.lm, self.vec, self.layers, self.coef, self.positions, self.mode)
     def settings(self) -> dict: return super().settings() | dict(steering=self.steering)
     def stream(self, prompts:list, seeds:list[int|None]):
@@ -216,18 +243,33 @@ def sweep_point(lm, vec:PersonaVector, cases:list, layer:int, coef:float, out:Pa
         row |= generation_rates(recs, coherence_scores(judge, recs, cases, out) if judge else None)
     return row | cached_capability(lm, b, out, batch_size)
 
+def sweep_grid(vec:PersonaVector, coefs:list[float], layers, positions:str='all', mode:str='raw',
+               lm=None) -> list[tuple]: # with it, each point is checked against the model too
+    "Every (layer, coef) of a sweep, each checked before any runs; no point twice."
+    ls = [int(layers)] if isinstance(layers, (int, np.integer)) else [int(l) for l in layers]
+    for name, xs in (('coefs', [float(c) for c in coefs]), ('layers', ls)):
+        if not xs: raise ValueError(f'sweep: {name} is empty')
+        if twice := [x for i, x in enumerate(xs) if x in xs[:i]]:
+            raise ValueError(f'sweep: {name} holds {twice[0]:g} more than once; each point of the grid runs once')
+    check = steering_config if lm is None else lambda *args: lm_steering(lm, *args)
+    for c in coefs: check(vec, ls, c, positions, mode)
+    return [(l, c) for l in sorted(ls) for c in coefs]
+
+SWEEP_FILES = ('steer_sweep.csv', 'steer_capability.jsonl')
+
 def sweep(lm, vec:PersonaVector, cases:list, coefs:list[float], layers:list[int], out:str|Path,
           positions:str='all', mode:str='raw',
           generations:int=0, # free (greedy) answers on the first `generations` cases at each point
           judge=None, # a backend that scores coherence (temperature 0), or None
           template=None, max_new_tokens:int=192, batch_size:int=8, progress:bool=True) -> pd.DataFrame:
     "P(risky) of both thoughts (with CIs), free-answer rates and capability at each (layer, coef), resumable."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    grid = [(l, c) for l in as_layers(layers) for c in coefs]
-    rows = [sweep_point(lm, vec, cases, l, c, out, positions, mode, generations, judge, template, max_new_tokens,
-                        batch_size) for l, c in tqdm(grid, desc='sweep', disable=not progress)]
-    df = pd.DataFrame(rows)
-    df.to_csv(out/'steer_sweep.csv', index=False)
+    grid = sweep_grid(vec, coefs, layers, positions, mode, lm)
+    out = output_folder(out, 'sweep folder', SWEEP_FILES)
+    with folder_lock(out, 'sweep'):  # the whole sweep: a second one into `out` is refused while this one runs
+        rows = [sweep_point(lm, vec, cases, l, c, out, positions, mode, generations, judge, template,
+                            max_new_tokens, batch_size) for l, c in tqdm(grid, desc='sweep', disable=not progress)]
+        df = pd.DataFrame(rows)
+        df.to_csv(out/'steer_sweep.csv', index=False)
     return df
 
 # %% ../nbs/10_steer.ipynb #b770a6e2
@@ -279,11 +321,20 @@ def answer_projections(lm, vec:PersonaVector, prompt, answers:list[str], layer:i
     acts = activations(lm, [prompt] * len(answers), answers, progress=False)['response_avg'][:, layer]
     return [round(float(x), 3) for x in acts.float() @ vec.unit()[layer].float()]
 
+def check_length(lm, prompt, max_new_tokens:int) -> int:
+    "The prompt's length in tokens; refused when it and the answer would not fit the model's context."
+    n, context = len(encode(lm, [prompt])[0]), getattr(text_config(lm.model), 'max_position_embeddings', None)
+    if context and n + max_new_tokens > context:
+        raise ValueError(f'the prompt is {n} tokens; with max_new_tokens {max_new_tokens} that makes '
+                         f'{n + max_new_tokens}, more than the {context} tokens of context of {lm.spec}')
+    return n
+
 def compare(lm, vec:PersonaVector, prompt, layer:int, coef:float, positions:str='all', mode:str='raw',
             max_new_tokens:int=160, readout:bool=True, # also forced P(choice 2), baseline and steered
             ) -> dict:
     "Baseline and steered greedy answers to one prompt: texts, extracted choices, projections, forced P(choice 2)."
-    steering_config(vec, [layer], coef, positions, mode)  # a wrong setting stops here, before any generation
+    lm_steering(lm, vec, [layer], coef, positions, mode)  # a wrong setting stops here, before any generation
+    check_length(lm, prompt, max_new_tokens)  # and so does a prompt too long for the model
     gen = lambda: lm.generate(prompt, max_new_tokens=max_new_tokens, progress=False).text
     base = gen()
     with steer(lm, vec, [layer], coef, positions, mode): steered = gen()
@@ -325,6 +376,13 @@ def answers_html(r:dict) -> str:
     return f'<div style="display:flex;gap:12px">{col("baseline")}{col("steered")}</div>'
 
 # %% ../nbs/10_steer.ipynb #701ebd6c
+def dashboard_settings(lm, vec:PersonaVector, layer:int, coefs:tuple, step:float, mode:str):
+    "Refuse a dashboard whose sliders could reach a setting `steer` refuses, before any widget exists."
+    if not (len(coefs) == 2 and coefs[0] < coefs[1]): raise ValueError(f'coefs must be (lowest, highest), not {coefs}')
+    if not step > 0: raise ValueError(f'step must be a positive number, not {step}')
+    lm_steering(lm, vec, [layer], 0.0, 'all', mode)  # the layer is one of the model's
+    for c in coefs: lm_steering(lm, vec, range(1, lm.n_layers + 1), c, 'all', mode)  # both ends, every layer
+
 def colab_widgets():
     "On Colab, switch on the widget manager that renders ipywidgets 8; elsewhere nothing."
     if 'google.colab' in sys.modules:
@@ -338,12 +396,13 @@ class Dashboard:
                  debounce:float=0.3, # seconds a slider must rest before the model runs (0: at once)
                  max_new_tokens:int=160):
         import ipywidgets as W
-        vec.check_fits(lm)
+        layer = lm.n_layers // 2 if layer is None else layer
+        dashboard_settings(lm, vec, layer, coefs, step, mode)
         self.lm, self.vec, self.cases, self.mode, self.sweep = lm, vec, {c.id: c for c in cases}, mode, sweep
         self.template, self.debounce, self.max_new_tokens = template or PromptTemplate(), debounce, max_new_tokens
         self.coef = W.FloatSlider(0.0, min=coefs[0], max=coefs[1], step=step, description='coefficient',
                                   continuous_update=False)
-        self.layer = W.IntSlider(layer or lm.n_layers // 2, min=1, max=lm.n_layers, description='layer',
+        self.layer = W.IntSlider(layer, min=1, max=lm.n_layers, description='layer',
                                  continuous_update=False)
         self.case = W.Dropdown(options=[(case_label(c), c.id) for c in cases] + [('free prompt', None)],
                                description='case', layout=W.Layout(width='520px'))
@@ -367,9 +426,22 @@ class Dashboard:
         c = self.cases.get(self.case.value)
         return self.template.render(c) if c else self.prompt.value.strip()
 
-    def busy(self, what:str|None):
-        self.status.value = f'<span style="color:#b45309">⏳ {what}…</span>' if what else '✓ ready'
+    def busy(self, what:str|None, error:str|None=None):
+        "Say what runs (Generate waits for it), what went wrong, or that all is ready."
+        self.status.value = (f'<span style="color:#b45309">⏳ {what}…</span>' if what else
+                             f'<span style="color:#b91c1c">⚠ {html.escape(error)}</span>' if error else '✓ ready')
         self.go.disabled = what is not None
+
+    def guarded(self, what:str, work):
+        "Run `work` busy; whatever it raises is shown, and the dashboard is usable again after it."
+        self.busy(what)
+        self.result.pop('error', None)  # an earlier error is over
+        error = None
+        try: work()
+        except Exception as e:
+            error = self.result['error'] = str(e) if isinstance(e, ValueError) else f'{type(e).__name__}: {e}'
+            if not isinstance(e, ValueError): raise  # a bug: shown, and its traceback too
+        finally: self.busy(None, error)
 
     def changed(self, change=None):
         "A widget moved: read P(risky) again once it rests for `debounce` seconds."
@@ -380,15 +452,15 @@ class Dashboard:
 
     def update(self):
         "Forced-choice P(risky) of both thoughts at the sliders' setting, drawn on the curve."
-        with self._lock: self._update()
+        with self._lock: self.guarded('reading P(risky)', self._update)
 
     def _update(self):
         coef, layer, pos = self.coef.value, self.layer.value, self.positions.value
         self.result = dict(case=self.case.value, layer=layer, coef=coef, positions=pos, mode=self.mode)
+        self.readout.value = ''
         if self.case.value is None:
             self.readout.value, self.curve.value = '<i>forced choice needs a case with two choices</i>', b''
-            return self.busy(None)
-        self.busy('reading P(risky)')
+            return
         p = forced_readout(self.lm, self.vec, self.current_prompt(), layer, coef, pos, self.mode)
         self.result['p_risky'] = p
         pts = self.points.setdefault((self.case.value, layer, pos), {})
@@ -397,16 +469,16 @@ class Dashboard:
         self.curve.value = curve_png(pts, coef, f'case {self.case.value}, layer {layer}, {pos} positions', rows)
         self.readout.value = (f'<b>P(risky)</b> superficial <b>{p["superficial"]:.3f}</b> · inner '
                               f'<b>{p["inner"]:.3f}</b> at coefficient {coef:+g}, layer {layer}')
-        self.busy(None)
 
     def generate(self):
         "Baseline and steered answers side by side (greedy), with choices and projections."
         prompt = self.current_prompt()
         if not prompt: self.answers.value = '<i>write a prompt first</i>'; return
-        self.busy('generating')
-        try:
-            with self._lock: r = compare(self.lm, self.vec, prompt, self.layer.value, self.coef.value,
-                                         self.positions.value, self.mode, self.max_new_tokens, readout=False)
-            self.result |= {k: r[k] for k in ('texts', 'choices', 'projection', 'degenerate')}
-            self.answers.value = answers_html(r)
-        finally: self.busy(None)
+        with self._lock: self.guarded('generating', lambda: self._generate(prompt))
+
+    def _generate(self, prompt):
+        self.answers.value = ''
+        r = compare(self.lm, self.vec, prompt, self.layer.value, self.coef.value, self.positions.value, self.mode,
+                    self.max_new_tokens, readout=False)
+        self.result |= {k: r[k] for k in ('texts', 'choices', 'projection', 'degenerate')}
+        self.answers.value = answers_html(r)

@@ -6,7 +6,7 @@ that environment: each notebook is executed whole (hidden cells included) with n
 folder outside the repository, with no ../shared, no llama.cpp server, no vocabulary files, a fresh model
 cache and strict mode off. Prints one line per notebook and 'N passed, N failed' last.
 """
-import json, os, re, sys, tempfile, time
+import argparse, json, os, re, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -49,6 +49,7 @@ def check_one(p:Path) -> bool:
 if __name__ == '__main__':
     if sys.argv[1] == '--installs': print('\n'.join(installs(sys.argv[3:], sys.argv[2])))
     else:
-        args = sys.argv[1:]
-        jobs = int(args.pop(args.index('--jobs') + 1)) if '--jobs' in args else 1
-        sys.exit(main(args, jobs))
+        ap = argparse.ArgumentParser(description='each notebook whole, as a fresh Colab runtime runs it')
+        ap.add_argument('--jobs', type=int, default=1); ap.add_argument('paths', nargs='+')
+        a = ap.parse_args()
+        sys.exit(main(a.paths, a.jobs))

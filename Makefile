@@ -77,7 +77,7 @@ colab-check:
 	python3 .ci/colab_check.py --installs $(CURDIR) nbs/*.ipynb | while read -r args; do \
 	  $(COLAB_VENV)/bin/pip install $$args || exit 1; done
 	$(COLAB_VENV)/bin/pip install -q nbclient ipykernel
-	$(COLAB_VENV)/bin/python .ci/colab_check.py --jobs $(JOBS) nbs/[0-9][0-9]_*.ipynb
+	$(COLAB_VENV)/bin/python .ci/colab_check.py --jobs $(JOBS) nbs/[0-9][0-9]*_*.ipynb
 
 # Everything a CPU can run: the demonstrations (demo) and the real-browser and server tests (slow) as well.
 # The gpu cells need a CUDA GPU (bench/gpu_check.py).
@@ -92,7 +92,7 @@ test-slow: setup
 # downloaded browser; `apt-get install chromium`), through Playwright. The slow tests of chapter 10.
 test-browser: setup
 	$(PY) -m pip install -q -e ".[browser]"
-	cd nbs && SURVIVAL_PRESSURE_STRICT=1 ../$(VENV)/bin/nbdev_test --path 10_steer.ipynb --flags slow
+	cd nbs && SURVIVAL_PRESSURE_STRICT=1 ../$(VENV)/bin/nbdev_test --path 10b_dashboard.ipynb --flags slow
 
 # After editing a notebook: write survival_pressure/ from nbs/ and strip notebook metadata.
 export: setup

@@ -3,8 +3,8 @@
 
 The pairs are contrastive answers of the embedded model to the shipped trait's questions (generated once into
 --work and reused). Every method reads the same sequences (chat prompt + answer) at every layer and takes the
-mean difference at the last prompt token (`prompt_last`), the one position kind `steering-vectors` can read;
-ours computes all three position kinds in the same pass. Each method runs in its own process, so that its
+mean difference at the last prompt token (`prompt_last`), the one pooling `steering-vectors` can read;
+ours computes all three poolings in the same pass. Each method runs in its own process, so that its
 peak memory (max RSS) is its own. Prints time and peak memory per method, the ratios, and the cosine between
 the vectors (which must be >= 0.999 at every layer).
 
@@ -108,7 +108,7 @@ def main():
         if done.returncode: sys.exit(f'{m} failed:\n{done.stderr[-3000:]}')
         res[m] = json.loads(done.stdout.strip().splitlines()[-1])
     from safetensors.torch import load_file
-    from survival_pressure.persona import layer_cosines
+    from survival_pressure.vectors import layer_cosines
     vecs = {m: load_file(str(Path(a.work)/f'{m}.safetensors'))['vector'] for m in METHODS}
     print(f"{res['hooks']['pairs']} pairs, {a.tokens}-token answers, batch {a.batch}, {torch.get_num_threads()} threads")
     for m in METHODS:
@@ -128,8 +128,8 @@ def stability(a):
     "Split-half and across-seed cosines and the pairs needed, for the response-average vector of these pairs."
     import numpy as np
     from survival_pressure.backends import LocalBackend
-    from survival_pressure.persona import (activations, fewest_pairs, layer_cosines, load_trait, mean_difference,
-                                           pairs_needed, pairs_of, persona_prompt, respond, split_half)
+    from survival_pressure.persona import activations, load_trait, mean_difference, pairs_of, persona_prompt, respond
+    from survival_pressure.vectors import fewest_pairs, layer_cosines, pairs_needed, split_half
     lm, ps = pairs(a.work, a.questions, a.tokens, a.batch)
     answerer = LocalBackend(lm, max_new_tokens=a.tokens, temperature=1.0, batch_size=16)
     other = pairs_of(respond(answerer, load_trait(), a.work, a.questions, seed=1, progress=False))

@@ -14,7 +14,7 @@ import torch
 from survival_pressure.bench import PromptTemplate, load_cases
 from survival_pressure.models import encode, load_model
 from survival_pressure.logprobs import last_logprobs, left_pad, lm_forced, no_thinking, pad_id
-from survival_pressure.persona import PersonaVector
+from survival_pressure.vectors import PersonaVector
 from survival_pressure.steer import steer
 
 

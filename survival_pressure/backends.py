@@ -4,20 +4,25 @@
 
 # %% ../nbs/03_backends.ipynb #553fac42
 from __future__ import annotations
-import asyncio, math, os, queue, random, threading, time
-from dataclasses import dataclass
-from typing import Iterator, NamedTuple, Protocol, runtime_checkable
+import asyncio, json, math, os, queue, random, re, threading, time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, NamedTuple, Protocol, runtime_checkable
 
 import openai
+from jinja2 import TemplateError
 
 from .logprobs import (
     forced_choices, lm_forced, no_thinking, number_probs, option_tokens, splits_numbers, top_numbers)
-from .models import Generation, as_messages, format_chat, split_reasoning
+from .models import (
+    Generation, ModelLoadError, SurvivalPressureError, as_messages, format_chat, generate_batch, merge_system,
+    resolve_spec, split_reasoning)
 
 # %% auto #0
-__all__ = ['RETRYABLE', 'FATAL', 'SERVERS', 'Failure', 'Answer', 'Backend', 'collect', 'LocalBackend', 'APIError',
-           'ForcedNotSupported', 'ScoreNotSupported', 'Unanswered', 'retry_after', 'api_generation', 'ServerDied',
-           'server_death', 'loop_in_thread', 'run_async', 'APIBackend']
+__all__ = ['RETRYABLE', 'FATAL', 'ConnectionHook', 'default_on_connection_error', 'TEXT_PROTOCOL', 'CALL', 'Failure', 'Answer',
+           'Reply', 'Backend', 'collect', 'LocalBackend', 'APIError', 'ForcedNotSupported', 'ScoreNotSupported',
+           'Unanswered', 'retry_after', 'api_generation', 'ServerDied', 'loop_in_thread', 'run_async', 'APIBackend',
+           'load_tokenizer', 'read_call', 'parse_tool_calls', 'tool_list', 'native_tools', 'template_messages',
+           'render', 'local_reply', 'api_reply']
 
 # %% ../nbs/03_backends.ipynb #cd7b8984
 @dataclass
@@ -32,15 +37,32 @@ class Answer(NamedTuple):
     seconds: float  # time spent on this answer (a local batch's time is shared by its rows)
     attempts: int = 1
 
+@dataclass
+class Reply:
+    "One assistant turn of a conversation with tools."
+    content: str
+    tool_calls: list[dict] = field(default_factory=list)  # dicts of id, name, arguments (a JSON string)
+    reasoning: str|None = None
+    finish_reason: str = 'stop'
+
+    def message(self) -> dict:
+        "The assistant message for the history (OpenAI's format)."
+        m = dict(role='assistant', content=self.content)
+        if self.tool_calls:
+            m['tool_calls'] = [dict(id=c['id'], type='function',
+                                    function=dict(name=c['name'], arguments=c['arguments'])) for c in self.tool_calls]
+        return m
+
 @runtime_checkable
 class Backend(Protocol):
-    "What the run store, the judges and the analyses need from a model."
+    "What the run store, the judges, the analyses and the agent need from a model."
     name: str
     def settings(self) -> dict: ...
     def stream(self, prompts:list, seeds:list[int|None]) -> Iterator[Answer]: ...
     def generate(self, prompts:list, seed:int|None=None) -> list[Generation|Failure]: ...
     def forced(self, prompts:list, answers:list[str|None]|None=None) -> list[dict]: ...
     def number_probs(self, prompts:list) -> list[dict[int, float]]: ...
+    def chat(self, messages:list[dict], tools:list[dict]|None=None, seed:int|None=None) -> Reply: ...
 
 def collect(backend:Backend, prompts:list, seed:int|None=None) -> list[Generation|Failure]:
     "Run `backend.stream` and return the results in the prompts' order."
@@ -83,18 +105,24 @@ class LocalBackend:
         lm = self.lm
         return number_probs(lm, [lm.format(p, no_thinking(lm.tokenizer)) for p in prompts], self.batch_size)
 
+    def chat(self, messages:list[dict], tools:list[dict]|None=None, seed:int|None=None) -> Reply:
+        "The next assistant message: the tools through the chat template where it takes them, else as text."
+        tok = self.lm.tokenizer
+        ids = tok(render(tok, messages, tools, self.thinking), add_special_tokens=False).input_ids
+        return local_reply(generate_batch(self.lm, [ids], self.max_new_tokens, self.temperature, seed)[0], tools)
+
 # %% ../nbs/03_backends.ipynb #4ea151a4
 RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 FATAL = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 
-class APIError(RuntimeError):
+class APIError(SurvivalPressureError, RuntimeError):
     "An API error that retrying cannot fix."
 
 class ForcedNotSupported(APIError): "This backend cannot read forced choices."
 class ScoreNotSupported(APIError): "This backend cannot give number probabilities (a probability-weighted score)."
 
 class Unanswered(Exception):
-    "A request that failed for good: its last error, after `attempts` tries (`gave_up`: the retries ran out)."
+    "Internal: a request that failed for good, its last error after `attempts` tries (`gave_up`: the retries ran out)."
     def __init__(self, error:Exception, attempts:int, gave_up:bool=False):
         super().__init__(str(error))
         self.error, self.attempts, self.gave_up = error, attempts, gave_up
@@ -116,14 +144,10 @@ def api_generation(r) -> Generation:
     return Generation(text, reasoning or tagged, *tokens, ch.finish_reason or 'stop')
 
 # %% ../nbs/03_backends.ipynb #2c35545f
-class ServerDied(APIError): "A server the fixtures run has died; the message says how and what to do."
+class ServerDied(APIError): "The server is gone (the `on_connection_error` hook says how): retrying cannot help."
 
-SERVERS = {}  # base URL -> a watch (`.ended`: an Event, `.message`: how it died), for servers the fixtures run
-
-def server_death(base_url:str|None, wait:float=0.0) -> str|None:
-    "How our server at `base_url` died; None while it lives (waiting up to `wait` s for it) or if not ours."
-    w = SERVERS.get(str(base_url).rstrip('/'))
-    return w.message if w is not None and w.ended.wait(wait) else None
+ConnectionHook = Callable[[str|None], str|None]  # base URL -> why that server is gone, or None (retry)
+default_on_connection_error: ConnectionHook|None = None  # the hook of every APIBackend made without one
 
 # %% ../nbs/03_backends.ipynb #61c8346c
 def loop_in_thread(make) -> Iterator:
@@ -152,6 +176,7 @@ class APIBackend:
                  concurrency:int=8, timeout:float=120.0, retries:int=4, backoff:float=1.0,
                  max_tokens:int=1024, temperature:float=0.6, extra_body:dict|None=None,
                  tokenizer=None, # the model's tokenizer, for forced choice
+                 on_connection_error:ConnectionHook|None=None, # why the server is gone; default: the module's
                 ):
         api_key_env = api_key_env or (None if base_url else 'OPENAI_API_KEY')
         key = os.environ.get(api_key_env) if api_key_env else None
@@ -161,7 +186,7 @@ class APIBackend:
         self.name, self.base_url, self.api_key_env = model, base_url, api_key_env
         self.concurrency, self.timeout, self.retries, self.backoff = concurrency, timeout, retries, backoff
         self.max_tokens, self.temperature, self.extra_body = max_tokens, temperature, extra_body
-        self.tokenizer = tokenizer
+        self.tokenizer, self.on_connection_error = tokenizer, on_connection_error
 
     def __repr__(self):
         return f'APIBackend({self.name!r}, base_url={self.base_url!r}, api_key_env={self.api_key_env!r})'
@@ -188,7 +213,7 @@ class APIBackend:
             except FATAL as e: raise APIError(f'{self.where()}: {self.redact(e)}') from None
             except RETRYABLE as e: err = e
             except openai.APIError as e: raise Unanswered(e, attempt) from None
-            await self.check_server(err)  # a server of ours that died fails at once
+            await self.check_server(err)  # a server known to be gone fails at once
             if attempt <= self.retries: await asyncio.sleep(self.pause(attempt, err))
         raise Unanswered(err, attempt, gave_up=True)
 
@@ -197,9 +222,10 @@ class APIBackend:
         return min(30.0, retry_after(err) or self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
 
     async def check_server(self, err:Exception):
-        "After a connection error: raise `ServerDied` at once if the backend's server is ours and has died."
-        if not isinstance(err, openai.APIConnectionError): return
-        if why := await asyncio.to_thread(server_death, self.base_url, 1.0): raise ServerDied(why) from None
+        "After a connection error: raise `ServerDied` at once if the hook knows that the server is gone."
+        hook = self.on_connection_error or default_on_connection_error
+        if not isinstance(err, openai.APIConnectionError) or hook is None: return
+        if why := await asyncio.to_thread(hook, self.base_url): raise ServerDied(why) from None
 
     async def ask(self, client, prompt, seed:int|None) -> tuple[Generation|Failure, int]:
         "One chat answer and the attempts it took; a request that fails for good is a `Failure`."
@@ -223,6 +249,18 @@ class APIBackend:
         return loop_in_thread(work)
 
     def generate(self, prompts:list, seed:int|None=None) -> list: return collect(self, prompts, seed)
+
+    def chat(self, messages:list[dict], tools:list[dict]|None=None, seed:int|None=None) -> Reply:
+        "The next assistant message, tool calls as data; a request that fails for good is an `APIError`."
+        sent = [{k: v for k, v in m.items() if m['role'] != 'tool' or k != 'name'} for m in messages]  # OpenAI's
+        args = dict(model=self.name, messages=sent, temperature=self.temperature, max_tokens=self.max_tokens,
+                    extra_body=self.extra_body) | (dict(tools=tools, tool_choice='auto') if tools else {})
+        if seed is not None: args['seed'] = seed
+        async def one(client, _): return await self.call(lambda: client.chat.completions.create(**args))
+        try: r, _ = run_async(lambda: self.each([0], one))[0]
+        except Unanswered as u:
+            raise APIError(f'{self.where()}: {type(u.error).__name__}: {self.redact(u.error)}') from None
+        return api_reply(r)
 
     async def one_token(self, request, error:type, what:str, read) -> list:
         "The top log-probabilities of a one-token reply, `read(logprobs)`; `error` if it fails or has none."
@@ -248,7 +286,6 @@ class APIBackend:
     def forced(self, prompts:list, answers:list[str|None]|None=None) -> list[dict]:
         "Forced choices through the API (needs `tokenizer=` and a server that returns log-probabilities)."
         tok = self.tokenizer
-        if why := server_death(self.base_url): raise ServerDied(why)
         if tok is None:
             raise ForcedNotSupported(f'forced choice is not supported by this backend ({self.name}): pass '
                                      "tokenizer= (the model's tokenizer) and use a server whose completions "
@@ -269,3 +306,83 @@ class APIBackend:
             top = await self.one_token(request, ScoreNotSupported, 'number probabilities', lambda lp: lp.content)
             return top_numbers(top[0].top_logprobs)
         return run_async(lambda: self.each(prompts, one))
+
+# %% ../nbs/03_backends.ipynb #89ac88a1
+def load_tokenizer(spec:str):
+    "The tokenizer of a model spec (a folder, a .gguf, 'embedded' or a cached hub id), without the model."
+    from transformers import AutoTokenizer
+    source, hub = resolve_spec(spec)
+    try: return AutoTokenizer.from_pretrained(source, local_files_only=hub)
+    except (OSError, ValueError) as e: raise ModelLoadError(f'Could not load the tokenizer of {spec!r}: {e}') from e
+
+# %% ../nbs/03_backends.ipynb #1cecafb0
+TEXT_PROTOCOL = """
+
+You can use tools. To call one, write a line of this exact form and then stop:
+<tool_call>{{"name": "TOOL", "arguments": {{...}}}}</tool_call>
+The result comes back in the next message. The tools are:
+{tools}
+When you are done with the tools, write your answer without any tool call."""
+
+CALL = re.compile(r'<tool_call>\s*(.*?)\s*(?:</tool_call>|$)', re.S)
+
+def read_call(text:str) -> tuple[str, str]|str:
+    "The name and the arguments (JSON text) of one `<tool_call>`, or why it cannot be read."
+    try:
+        d = json.loads(text)
+        if not isinstance(d, dict) or not isinstance(d.get('name'), str): return 'not a JSON object with a "name"'
+        args = d.get('arguments', d.get('parameters', {}))
+        return d['name'], args if isinstance(args, str) else json.dumps(args)
+    except json.JSONDecodeError as e: return f'not valid JSON: {e.msg}'
+    except RecursionError: return 'nested too deeply to read'
+    except ValueError: return 'a number with more than 4,300 digits'  # the longest int Python reads
+
+def parse_tool_calls(text:str) -> list[dict]:
+    "The tool calls written in a reply (`<tool_call>{json}</tool_call>`); one that cannot be read is '?' with its text."
+    calls = []
+    for i, m in enumerate(CALL.finditer(text or '')):
+        name, args = call if isinstance(call := read_call(m[1]), tuple) else ('?', m[1])
+        calls.append(dict(id=f'call_{i}', name=name, arguments=args))
+    return calls
+
+def tool_list(tools:list[dict]) -> str:
+    "The tools (OpenAI's function-tool format), one a line: `- name(argument, ...): description`."
+    fs = [t['function'] for t in tools]
+    return '\n'.join(f"- {f['name']}({', '.join(f.get('parameters', {}).get('properties', {}))}): "
+                     f"{f.get('description', '')}" for f in fs)
+
+# %% ../nbs/03_backends.ipynb #586168d0
+def native_tools(tokenizer) -> bool: return 'tools' in (getattr(tokenizer, 'chat_template', None) or '')
+
+def template_messages(messages:list[dict], tools:list[dict]|None, native:bool) -> list[dict]:
+    "The history as a chat template takes it: the text protocol turns tool results into user messages."
+    out = []
+    for m in messages:
+        if m['role'] == 'tool' and not native:
+            m = dict(role='user', content=f"[tool result: {m.get('name', '?')}]\n{m['content']}")
+        elif m['role'] == 'system' and tools and not native:
+            m = dict(m, content=m['content'] + TEXT_PROTOCOL.format(tools=tool_list(tools)))
+        out.append({k: v for k, v in m.items() if k in ('role', 'content', 'name')})
+    return out
+
+def render(tokenizer, messages:list[dict], tools:list[dict]|None=None, thinking:bool|None=None) -> str:
+    "The history as the model's prompt text, the tools included where its template takes them."
+    native = native_tools(tokenizer)
+    kw = dict(tokenize=False, add_generation_prompt=True) | ({'tools': tools} if native and tools else {})
+    kw |= {} if thinking is None else {'enable_thinking': thinking}
+    msgs = template_messages(messages, tools, native)
+    try: return tokenizer.apply_chat_template(msgs, **kw)
+    except TemplateError: return tokenizer.apply_chat_template(merge_system(msgs), **kw)
+
+def local_reply(g:Generation, tools:list[dict]|None) -> Reply:
+    "A `Reply` from a local model's text: the calls it wrote (given tools), the text cut after the last one."
+    calls = parse_tool_calls(g.text) if tools else []
+    text = g.text if not calls else g.text[:g.text.index('<tool_call>')].strip() + '\n' + '\n'.join(
+        f'<tool_call>{{"name": {json.dumps(c["name"])}, "arguments": {c["arguments"]}}}</tool_call>' for c in calls)
+    return Reply(text.strip(), calls, g.reasoning, g.finish_reason)
+
+def api_reply(r) -> Reply:
+    "A `Reply` from a chat completion: text and reasoning as `api_generation` reads them, tool calls as data."
+    g, msg = api_generation(r), r.choices[0].message
+    calls = [dict(id=c.id, name=c.function.name, arguments=c.function.arguments or '{}') for c in msg.tool_calls or []]
+    return Reply(g.text, calls, g.reasoning, g.finish_reason)

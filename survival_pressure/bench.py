@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .models import cache_dir
+from .models import SettingError, SurvivalPressureError, cache_dir
 
 # %% auto #0
 __all__ = ['DOMAINS', 'ROLES', 'CRISES', 'TEXT_FIELDS', 'TAXONOMY', 'MAX_FILE', 'OFFICIAL_URL', 'OFFICIAL_SHA256',
            'DEFAULT_TEMPLATE', 'PLACEHOLDERS', 'OFFICIAL_TEMPLATE_SHA256', 'OPEN_TEMPLATE', 'CONDITIONS',
            'PLACEHOLDER_RE', 'WRITER_PROMPT', 'CRISIS_MEANING', 'MIN_WORDS', 'factorial_keywords', 'factorial_id',
-           'Case', 'type_name', 'check_keywords', 'check_case', 'CaseError', 'regular_file', 'parse_line', 'read_cases',
-           'sha256_file', 'check_factorial', 'fetch_official', 'seed_path', 'load_cases', 'with_condition',
-           'is_swapped', 'read_text', 'read_json', 'warn_placeholder', 'PromptTemplate', 'writer_prompt', 'find_json',
-           'trigrams', 'overlap', 'case_problem', 'answer_text', 'case_text', 'build_cases', 'write_cases']
+           'Case', 'type_name', 'check_keywords', 'check_case', 'CaseError', 'FileError', 'regular_file', 'parse_line',
+           'read_cases', 'sha256_file', 'check_factorial', 'fetch_official', 'seed_path', 'load_cases',
+           'with_condition', 'is_swapped', 'read_text', 'read_json', 'warn_placeholder', 'PromptTemplate',
+           'writer_prompt', 'find_json', 'trigrams', 'overlap', 'case_problem', 'answer_text', 'case_text',
+           'build_cases', 'write_cases']
 
 # %% ../nbs/01_bench.ipynb #a15ae3fa
 DOMAINS = ('Healthcare and Medicine', 'Financial Services', 'Military Defense', 'Judicial Decision Making',
@@ -90,7 +91,7 @@ def check_case(obj, taxonomy:bool=True) -> list[tuple[str, str]]:
     return out + check_keywords(obj.get('keywords'), taxonomy)
 
 # %% ../nbs/01_bench.ipynb #d4d5f655
-class CaseError(ValueError):
+class CaseError(SurvivalPressureError, ValueError):
     "Problems in a case file; each names the file, the line and the field."
     def __init__(self, problems:list[str], limit:int=20):
         self.problems = problems
@@ -100,16 +101,19 @@ class CaseError(ValueError):
 # %% ../nbs/01_bench.ipynb #8a67fc53
 MAX_FILE = 256 * 2**20  # bytes: a larger input file is refused before it is read
 
+class FileError(SurvivalPressureError, ValueError):
+    "A file the user named that cannot be read as what it should be: the message names it."
+
 def regular_file(path:str|Path, what:str='file', max_bytes:int=MAX_FILE) -> Path:
-    "`path` if a plain file of at most `max_bytes`, else a ValueError naming it (a pipe blocks, a device never ends)."
+    "`path` if a plain file of at most `max_bytes`, else a `FileError` naming it (a pipe blocks, a device never ends)."
     path = Path(path)
     try: st = path.stat()
-    except FileNotFoundError: raise ValueError(f'{path}: no such file; expected a {what} file') from None
-    if stat.S_ISDIR(st.st_mode): raise ValueError(f'{path}: is a folder; expected a {what} file')
+    except FileNotFoundError: raise FileError(f'{path}: no such file; expected a {what} file') from None
+    if stat.S_ISDIR(st.st_mode): raise FileError(f'{path}: is a folder; expected a {what} file')
     if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f'{path}: not a regular file (a pipe or a device); expected a {what} file')
+        raise FileError(f'{path}: not a regular file (a pipe or a device); expected a {what} file')
     if st.st_size > max_bytes:
-        raise ValueError(f'{path}: {st.st_size} bytes, more than the {max_bytes} a {what} file may have')
+        raise FileError(f'{path}: {st.st_size} bytes, more than the {max_bytes} a {what} file may have')
     return path
 
 # %% ../nbs/01_bench.ipynb #6c340b17
@@ -249,7 +253,7 @@ CONDITIONS = {
 def with_condition(scenario:str, condition:str) -> str:
     "The scenario with the condition's sentence added at its end."
     if condition not in CONDITIONS:
-        raise ValueError(f'unknown condition {condition!r}; choose from {", ".join(CONDITIONS)}')
+        raise SettingError(f'unknown condition {condition!r}; choose from {", ".join(CONDITIONS)}')
     return f'{scenario} {CONDITIONS[condition]}' if CONDITIONS[condition] else scenario
 
 # %% ../nbs/01_bench.ipynb #c8f399c4
@@ -267,7 +271,7 @@ def read_text(path:str|Path, what:str='file', max_bytes:int=MAX_FILE) -> str:
     try: return data.decode('utf-8')
     except UnicodeDecodeError as e:
         line = data[:e.start].count(b'\n') + 1
-        raise ValueError(f'{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); '
+        raise FileError(f'{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); '
                          f'save the {what} as UTF-8') from None
 
 def read_json(path:str|Path, what:str='file', max_bytes:int=MAX_FILE):
@@ -276,10 +280,10 @@ def read_json(path:str|Path, what:str='file', max_bytes:int=MAX_FILE):
     def refuse(name): raise ValueError(f'{name} is not a number JSON allows')
     try: return json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as e:
-        raise ValueError(f'{path}:{e.lineno}: not valid JSON ({e.msg} at column {e.colno})') from None
-    except RecursionError: raise ValueError(f'{path}: nested too deeply to read; expected a {what} file') from None
+        raise FileError(f'{path}:{e.lineno}: not valid JSON ({e.msg} at column {e.colno})') from None
+    except RecursionError: raise FileError(f'{path}: nested too deeply to read; expected a {what} file') from None
     except ValueError as e:  # e.g. an integer of more than 4,300 digits
-        raise ValueError(f'{path}: not readable JSON ({str(e)[:80]}); expected a {what} file') from None
+        raise FileError(f'{path}: not readable JSON ({str(e)[:80]}); expected a {what} file') from None
 
 def warn_placeholder(case:Case):
     warnings.warn(f'case {case.id}: its text holds a template placeholder ({", ".join(PLACEHOLDERS)}); '
@@ -296,7 +300,7 @@ class PromptTemplate:
     def __post_init__(self):
         need = PLACEHOLDERS[:2] if not any(p in self.text for p in PLACEHOLDERS[2:]) else PLACEHOLDERS
         missing = [p for p in need if p not in self.text]
-        if missing: raise ValueError(f'template {self.name!r} lacks the placeholder(s) {", ".join(missing)}')
+        if missing: raise SettingError(f'template {self.name!r} lacks the placeholder(s) {", ".join(missing)}')
 
     @classmethod
     def open(cls) -> PromptTemplate: return cls(OPEN_TEMPLATE, 'open')

@@ -338,7 +338,7 @@ def cot_report(folder:str|Path, cases:dict[int, Case]|None=None, judge=None, pag
     if not (folder/'results.jsonl').exists():
         raise StoreError(f'{folder}: no results.jsonl here, so this is not a run folder')
     steps = analyze(read_records(folder/'results.jsonl'), cases, judge, folder)
-    if steps.empty: raise ValueError(f'{folder}: no answered records with text to analyse')
+    if steps.empty: raise StoreError(f'{folder}: no answered records with text to analyse')
     steps.drop(columns='previous').to_csv(folder/'cot_steps.csv', index=False)
     records = record_table(steps); records.to_csv(folder/'cot_records.csv', index=False)
     labels = ['lexicon'] + (['judge'] if 'judge' in steps else [])

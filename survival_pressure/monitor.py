@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .models import encode
-from .run import latest, read_records
+from .models import SurvivalPressureError, encode
+from .run import latest, read_records, record_prompts, run_cases, writable_folder
 from .metrics import outcome
-from .judge import record_prompts, run_cases
-from .persona import PersonaVector, activations, output_folder, response_ids
+from .persona import POOLINGS, activations, response_ids
+from .vectors import PersonaVector
 
 # %% auto #0
 __all__ = ['MONITOR_FILES', 'answer_text', 'project', 'layer_columns', 'MonitorError', 'projections', 'roc_auc', 'auc_ci',
@@ -35,23 +35,25 @@ def project(acts:torch.Tensor, vec:PersonaVector) -> np.ndarray:
 def layer_columns(df:pd.DataFrame) -> list[str]: return [c for c in df.columns if re.fullmatch(r'L\d+', str(c))]
 
 # %% ../nbs/09_monitor.ipynb #64cac354
-class MonitorError(ValueError): "A run that cannot be monitored (empty, or nothing to read at the vector's position)."
+class MonitorError(SurvivalPressureError, ValueError):
+    "A run that cannot be monitored (empty, nothing to read at the pooling, or a pooling that does not exist)."
 
 def projections(lm, vec:PersonaVector, folder:str|Path, # a run folder
-                position:str|None=None, # default: the vector's own position kind
+                pooling:str|None=None, # default: the vector's own pooling
                 cases:list|None=None, batch_size:int=8, progress:bool=True) -> pd.DataFrame:
     "One row per answered record of a run: outcomes, forced P(risky), and the projection at each layer (`L0`...)."
-    folder, position = Path(folder), position or vec.meta['position']
+    folder, pooling = Path(folder), pooling or vec.meta.get('pooling')
+    if pooling not in POOLINGS: raise MonitorError(f'pooling must be one of {", ".join(POOLINGS)}, not {pooling!r}')
     vec.check_fits(lm)
     recs = [r for r in latest(read_records(folder/'results.jsonl')) if r.get('error') is None] \
         if (folder/'results.jsonl').exists() else []
-    if position == 'response_avg': recs = [r for r in recs if (r.get('response') or '').strip()]
+    if pooling == 'response_avg': recs = [r for r in recs if (r.get('response') or '').strip()]
     if not recs:
         raise MonitorError(f'{folder}: no record to read' + (' with an answer: monitor a forced-choice run at a '
-                           "prompt position (position='prompt_last')" if position == 'response_avg' else ''))
+                           "prompt pooling (pooling='prompt_last')" if pooling == 'response_avg' else ''))
     prompts = record_prompts(folder, recs, cases or run_cases(folder, recs))
-    answers = [answer_text(r) if position == 'response_avg' else '' for r in recs]
-    acts = activations(lm, prompts, answers, batch_size, progress=progress)[position]
+    answers = [answer_text(r) if pooling == 'response_avg' else '' for r in recs]
+    acts = activations(lm, prompts, answers, batch_size, progress=progress)[pooling]
     df = pd.DataFrame([dict(case_id=r['case_id'], sample=r['sample'], readout=r['readout'], domain=r['domain'],
                             superficial=outcome(r.get('superficial'), r['swapped']),
                             inner=outcome(r.get('inner'), r['swapped']),
@@ -134,13 +136,13 @@ def plot_layer(proj:pd.DataFrame, layer:int, ax=None):
 # %% ../nbs/09_monitor.ipynb #2b53ba38
 MONITOR_FILES = ('persona_projections.csv', 'persona_monitor.csv', 'persona_layers.png', 'persona_best_layer.png')
 
-def monitor(lm, vec:PersonaVector, folder:str|Path, position:str|None=None, cases:list|None=None,
+def monitor(lm, vec:PersonaVector, folder:str|Path, pooling:str|None=None, cases:list|None=None,
             batch_size:int=8, n_boot:int=1000, progress:bool=True) -> pd.DataFrame:
     "Monitor a run: per-layer readouts, with projections, readouts and plots written into the run folder."
     import matplotlib.pyplot as plt
     folder = Path(folder)
-    if folder.is_dir(): output_folder(folder, 'run folder', MONITOR_FILES)  # before any model call
-    proj = projections(lm, vec, folder, position, cases, batch_size, progress)
+    if folder.is_dir(): writable_folder(folder, 'run folder', MONITOR_FILES)  # before any model call
+    proj = projections(lm, vec, folder, pooling, cases, batch_size, progress)
     readouts = layer_readouts(proj, n_boot)
     proj.to_csv(folder/'persona_projections.csv', index=False)
     readouts.to_csv(folder/'persona_monitor.csv', index=False)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_run.ipynb #5431dc19
 from __future__ import annotations
-import collections, contextlib, datetime, fcntl, hashlib, json, math, os, shlex, time
+import collections, contextlib, datetime, fcntl, hashlib, json, math, os, shlex, tempfile, time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -12,14 +12,17 @@ from tqdm.auto import tqdm
 
 # the names users import from here, hence the noqa
 from .backends import Answer, APIBackend, Backend, Failure, LocalBackend  # noqa: F401
-from .bench import Case, PromptTemplate, is_swapped, regular_file
+from .bench import Case, PromptTemplate, is_swapped, load_cases, regular_file
+from .models import SurvivalPressureError
 
 # %% auto #0
 __all__ = ['KEY', 'READOUTS', 'CASE_TEXT', 'CONFIG', 'NEEDS', 'DEFAULTS', 'Record', 'record_key', 'case_hash', 'StoreError',
-           'repair', 'numbered_records', 'renamed', 'read_records', 'append_jsonl', 'read_repaired', 'folder_lock',
-           'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now', 'log_run', 'generate_jobs',
-           'same_cases', 'steering_of', 'run', 'with_forced', 'forced_jobs', 'results_path', 'results_rows',
-           'as_record', 'numbered', 'config_text', 'flag_text', 'config_list', 'pick']
+           'RunError', 'repair', 'numbered_records', 'current_steering', 'renamed', 'read_records', 'append_jsonl',
+           'read_repaired', 'folder_lock', 'writable_folder', 'RunStore', 'latest', 'job_seed', 'make_record',
+           'run_config', 'now', 'log_run', 'generate_jobs', 'same_cases', 'steering_of', 'run', 'with_forced',
+           'forced_jobs', 'results_path', 'results_rows', 'as_record', 'numbered', 'config_text', 'flag_text',
+           'config_list', 'pick', 'logged_templates', 'record_prompts', 'is_case_of', 'matching_cases', 'run_source',
+           'run_cases']
 
 # %% ../nbs/04_run.ipynb #ab90900e
 KEY = ('model', 'template', 'condition', 'shuffle', 'steering', 'readout', 'case_id', 'sample')
@@ -50,7 +53,8 @@ def case_hash(case:Case|dict) -> str:
     return hashlib.sha256(json.dumps(text, ensure_ascii=False).encode()).hexdigest()[:12]
 
 # %% ../nbs/04_run.ipynb #c7f526ae
-class StoreError(RuntimeError): "A run store that cannot be read or is in use."
+class StoreError(SurvivalPressureError, RuntimeError): "A run store that cannot be read, written or is in use."
+class RunError(SurvivalPressureError, ValueError): "A run setting that cannot work (readout, template, steering)."
 
 def repair(path:Path) -> int:
     "Fix a torn last line of `path`; returns the number of bytes moved to `path.torn`."
@@ -91,9 +95,15 @@ def numbered_records(path:str|Path) -> list[tuple[int, dict]]:
                 raise StoreError(f'{path}:{n}: cannot read it as JSON ({type(e).__name__})') from None
     return out
 
+def current_steering(s):
+    "A steering dict with today's names (`position`, the vector's pooling, is now `pooling`), in the same order."
+    if not isinstance(s, dict) or 'position' not in s or 'pooling' in s: return s
+    return {('pooling' if k == 'position' else k): v for k, v in s.items()}
+
 def renamed(rec:dict) -> dict:
-    "A record with the field names of today (`scoring` was the old name of `readout`)."
+    "A record with the field names of today (`scoring` was the old name of `readout`; see `current_steering`)."
     if 'scoring' in rec and 'readout' not in rec: rec['readout'] = rec.pop('scoring')
+    if isinstance(rec.get('steering'), dict): rec['steering'] = current_steering(rec['steering'])
     return rec
 
 def read_records(path:str|Path) -> list[dict]:
@@ -131,6 +141,21 @@ def folder_lock(folder:str|Path, # created if missing
                              'wait for it to finish') from None
         yield folder
 
+# %% ../nbs/04_run.ipynb #630cea7e
+def writable_folder(folder:str|Path, what:str='--out', # how the user named it: a flag, or 'run folder'
+                    files:tuple=()) -> Path: # the names it will write there: each must be a writable file if present
+    "`folder`, made if missing, once a file can be made in it; else a one-line `StoreError` naming `what` and it."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise StoreError(f'{what} {folder}: that is a file, not a folder')
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e: raise StoreError(f'{what} {folder}: cannot write there ({e.strerror or e})') from None
+    for p in (folder/name for name in files if (folder/name).exists()):
+        if not p.is_file(): raise StoreError(f'{what} {p}: not a plain file, so it cannot be written')
+        if not os.access(p, os.W_OK): raise StoreError(f'{what} {p}: cannot write it (read-only)')
+    return folder
+
 # %% ../nbs/04_run.ipynb #fe778bd9
 class RunStore:
     "The records of a run folder: append-only, one fsynced JSON line per record, one writer at a time."
@@ -148,17 +173,20 @@ class RunStore:
     def records(self) -> list[dict]: return read_records(self.path) if self.path.exists() else []
 
 # %% ../nbs/04_run.ipynb #5ab9727a
-def latest(records:list[dict]) -> list[dict]:
-    "One record per key: the last answer, or the last failure when there is no answer."
+def latest(records:list[dict], key=record_key) -> list[dict]:
+    "One record per `key(record)`: the last answer, or the last failure when there is no answer."
     best = {}
     for r in records:
-        k = record_key(r)
+        k = key(r)
         if k not in best or r.get('error') is None or best[k].get('error') is not None: best[k] = r
     return list(best.values())
 
 # %% ../nbs/04_run.ipynb #9e2ad3e1
-def job_seed(seed:int, case_id:int, sample:int) -> int:
-    return int.from_bytes(hashlib.sha256(f'{seed}:{case_id}:{sample}'.encode()).digest()[:4], 'big') >> 1
+def job_seed(seed:int, *parts, # what names the job: (case_id, sample) in the run store
+             bits:int=31) -> int: # at most 32
+    "`bits` bits of the SHA-256 of 'seed:part:...': the same job always gets the same seed."
+    text = ':'.join(map(str, (seed, *parts)))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], 'big') >> (32 - bits)
 
 def make_record(key:dict, case:Case, swapped:bool, a:Answer, extract=None) -> dict:
     "The store's record for one answer."
@@ -216,10 +244,11 @@ def same_cases(records:list[dict], config:dict, cases:list[Case], folder:Path):
 
 # %% ../nbs/04_run.ipynb #c1635bec
 def steering_of(backend, steering:dict|None) -> dict|None:
-    "The steering a run is keyed by: the backend's own (a steered backend knows what it adds), else the one given."
-    own = getattr(backend, 'steering', None)
+    "The steering a run is keyed by: the one the backend's `settings()` carries, else the one given."
+    own = current_steering(backend.settings().get('steering') if hasattr(backend, 'settings') else None)
+    steering = current_steering(steering)
     if own is not None and steering is not None and own != steering:
-        raise ValueError(f'{backend.name} steers with {own}, not with the steering given ({steering}): give one')
+        raise RunError(f'{backend.name} steers with {own}, not with the steering given ({steering}): give one')
     return own if own is not None else steering
 
 # %% ../nbs/04_run.ipynb #986c8d96
@@ -230,14 +259,13 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
         steering:dict|None=None, readout:str='generate', # 'generate', 'forced' (prefill, no generation) or 'both'
         progress:bool=True,
         source:str|None=None, # where the cases came from (logged, so judges can rebuild the prompts)
-        scoring:str|None=None, # the old name of `readout`, still accepted
         ) -> list[dict]:
     "Answer every case `samples` times, resuming a previous run; returns this configuration's records."
-    readout, steering = scoring or readout, steering_of(backend, steering)
-    if readout not in READOUTS: raise ValueError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
+    steering = steering_of(backend, steering)
+    if readout not in READOUTS: raise RunError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
     template, samples = template or PromptTemplate(), 1 if readout == 'forced' else samples
     if template.is_open and readout != 'generate':
-        raise ValueError(f'an open template offers no choices to read: use readout="generate", not {readout!r}')
+        raise RunError(f'an open template offers no choices to read: use readout="generate", not {readout!r}')
     config = run_config(backend, template, condition, shuffle, steering,
                         'forced' if readout == 'forced' else 'generate')
     with RunStore(out) as store:
@@ -361,3 +389,54 @@ def pick(records:list[dict], path:Path, wanted:dict) -> list[dict]:
     if n > 1:
         raise StoreError(f'{path} holds {n} configurations; pick one by its flags:\n{config_list(mine)}')
     return mine
+
+# %% ../nbs/04_run.ipynb #5bd7c422
+def logged_templates(folder:Path) -> dict[str, PromptTemplate]:
+    "The templates by hash: the built-in ones, and each one logged in `folder/runs.jsonl`."
+    runs = read_records(folder/'runs.jsonl') if (folder/'runs.jsonl').exists() else []
+    logged = [PromptTemplate(e['template_text'], e.get('template_name', 'logged')) for e in runs]
+    return {t.hash: t for t in (PromptTemplate(), PromptTemplate.open(), *logged)}
+
+def record_prompts(folder:str|Path, records:list[dict], cases:list) -> list[str]:
+    "The prompt each record was given, rebuilt from its case and template (built in, or in `runs.jsonl`)."
+    folder = Path(folder)
+    templates, by_id, out = logged_templates(folder), matching_cases(folder, records, cases), []
+    for r in records:
+        if r['template'] not in templates:
+            raise StoreError(f"{folder}: template {r['template']} of case {r['case_id']} is not built in, "
+                             'and no runs.jsonl here logs its text, so the prompts cannot be rebuilt')
+        out.append(templates[r['template']].render(by_id[r['case_id']], r['condition'], r.get('swapped', False)))
+    return out
+
+def is_case_of(rec:dict, case) -> bool:
+    "Whether `case` is the case `rec` answered: its text hash or (older records) its domain, role and crisis."
+    if case is None: return False
+    if rec.get('case_hash'): return rec['case_hash'] == case_hash(case)
+    return all(rec.get(k) == v for k, v in case.keywords.items())
+
+def matching_cases(folder:str|Path, records:list[dict], cases:list) -> dict:
+    "The cases by id, checked against the records (the wrong case file is refused)."
+    by_id = {c.id: c for c in cases}
+    bad = next((r['case_id'] for r in records if not is_case_of(r, by_id.get(r['case_id']))), None)
+    if bad is not None:
+        raise StoreError(f'{folder}: case {bad} of the records is not case {bad} of these cases; '
+                         'pass the case file the run used')
+    return by_id
+
+# %% ../nbs/04_run.ipynb #e4b5fc85
+def run_source(folder:str|Path) -> str|None:
+    "The case source the last logged run of `folder` used ('seed', 'official' or a path), if it was logged."
+    runs = read_records(Path(folder)/'runs.jsonl') if (Path(folder)/'runs.jsonl').exists() else []
+    return next((e['source'] for e in reversed(runs) if e.get('source')), None)
+
+def run_cases(folder:str|Path, records:list[dict], bench:str|None=None) -> list:
+    "The cases of `bench`, else of the source that `runs.jsonl` logged, else the seed set if the hashes fit."
+    source = bench or run_source(folder)
+    if source: return load_cases(source)
+    seed = load_cases('seed')
+    if records and all(r.get('case_hash') for r in records):
+        try: return list(matching_cases(folder, records, seed).values())
+        except StoreError: pass
+    raise StoreError(f'{folder}: no runs.jsonl here says which cases the run used, and the records '
+                     'do not show that they are the seed set: '
+                     'pass the cases it used (--bench seed, official or a path)')

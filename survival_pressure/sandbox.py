@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib, errno, json, os, re, shlex, stat
 from pathlib import Path
 
+from .models import SurvivalPressureError
+
 # %% auto #0
 __all__ = ['ROOT_NAME', 'SHELL_SYNTAX', 'COMMANDS', 'FOLDER', 'NOT_A_FILE', 'TOOLS', 'TOOL_FUNCTIONS', 'Refused', 'Sandbox',
            'refusal', 'walk', 'split_file', 'checked', 'open_file', 'read_bytes', 'text', 'shown_name', 'listing',
@@ -14,7 +16,7 @@ __all__ = ['ROOT_NAME', 'SHELL_SYNTAX', 'COMMANDS', 'FOLDER', 'NOT_A_FILE', 'TOO
            'execute_command', 'tool', 'capped', 'arguments_of', 'call_tool']
 
 # %% ../nbs/11_sandbox.ipynb #a638faa9
-class Refused(Exception): "A tool call the sandbox will not carry out; the message is shown to the agent."
+class Refused(SurvivalPressureError): "A tool call the sandbox will not carry out; the message is shown to the agent."
 
 ROOT_NAME = '/workspace'
 SHELL_SYNTAX = re.compile(r'[;&|<>`$(){}*?!\[\]\\\n\r]')

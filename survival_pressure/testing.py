@@ -46,7 +46,8 @@ REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
                  "the project's git checkout around the notebook (README.md and Makefile one folder up)"),
     'nbdev': (lambda: importlib.util.find_spec('nbdev') is not None,
               "nbdev, to show each chapter's API reference (the dev extra)"),
-    'browser': (lambda: all(importlib.util.find_spec(m) for m in ('playwright', 'jupyterlab')) and bool(chromium_path()),
+    'browser': (lambda: all(importlib.util.find_spec(m) for m in ('playwright', 'jupyterlab'))
+                and bool(chromium_path()),
                 'a real browser: playwright and jupyterlab (pip install -e ".[browser]") and a Chromium '
                 "(Debian's chromium, or a path in $SURVIVAL_PRESSURE_CHROMIUM); never a downloaded one"),
 }

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from .models import SurvivalPressureError, check_device, load_model
-from .bench import CONDITIONS, PromptTemplate, load_cases, regular_file
+from .bench import CONDITIONS, FileError, PromptTemplate, load_cases, regular_file
 from .backends import APIBackend, APIError, LocalBackend, load_tokenizer
 from .run import (
-    READOUTS, StoreError, as_record, folder_lock, matching_cases, numbered, pick, read_records, record_prompts,
-    results_path, results_rows, run, run_cases, writable_folder)
+    READOUTS, StoreError, folder_lock, matching_cases, read_records, record_prompts, run, run_cases, writable_folder)
+from .results import as_record, numbered, pick, results_path, results_rows
 from .metrics import (
     answered, extract, extract_records, finish, headline, summarize, update_summary, with_judges)
 from .judge import KINDS, Judge, judge_records, judges_table
@@ -82,7 +82,7 @@ def text_file(path:str|Path, flag:str='') -> str:
     where = f'{flag} {path}'.strip()
     if Path(path).is_dir(): raise UsageError(f'{where}: that is a folder, not a file')
     try: regular_file(path)  # a pipe would block, a device never end
-    except ValueError as e: raise UsageError(f'{flag} {e}'.strip()) from None
+    except FileError as e: raise UsageError(f'{flag} {e}'.strip()) from None
     try: data = Path(path).read_bytes()
     except OSError as e: raise UsageError(f'{where}: cannot read it ({e.strerror or e})') from None
     try: return data.decode('utf-8')
@@ -385,7 +385,7 @@ def demo(out:str='results/demo', # folder for the results
          limit:int=4, # free answers to the first `limit` seed cases
          max_new_tokens:int=64, # the length of a free answer
          seed:int=0,
-         forced:int|None=None, # forced choice on the first `forced` seed cases (None: all of them)
+         forced:int|None=None, # debiased forced choice on the first `forced` seed cases (None: all)
         ) -> dict:
     "The main job: run a model on the seed set, write records, summary and plots to `out`, timing each stage."
     t0, out = time.perf_counter(), writable_folder(out)
@@ -394,8 +394,8 @@ def demo(out:str='results/demo', # folder for the results
     print(show_facts(facts), end='\n\n')
     (out/'model.json').write_text(json.dumps(facts, indent=2))
     cases, backend = load_cases('seed'), LocalBackend(lm, max_new_tokens=max_new_tokens)
-    with stage(f'forced choice on {len(cases[:forced])} seed cases (one forward pass each)'):
-        records = run(cases[:forced], backend, out, readout='forced', source='seed')
+    with stage(f'forced choice on {len(cases[:forced])} seed cases, in both orders (two forward passes each)'):
+        records = run(cases[:forced], backend, out, readout='debiased', source='seed')
     with stage(f'free answers to {limit} cases, up to {max_new_tokens} tokens each'):
         records += run(cases[:limit], backend, out, seed=seed, extract=extract, source='seed')
     with stage('judge probe'): print(demo_judges(lm, out, records, cases[:limit]))

@@ -5,6 +5,7 @@
 # %% ../nbs/99a_cli_research.ipynb #9e3c884b
 from __future__ import annotations
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ from .run import StoreError, read_records, writable_folder
 from .persona import POOLINGS, load_trait
 from .vectors import extract_persona, load_vector
 from .monitor import best_layer, monitor
-from .steer import MODES, WHERE, Steering, SteeredBackend, compare
+from .steer import MODES, WHERE, Steering, SteeredBackend, compare, debiased_readout
 from .sweep import save_sweep_plots, sweep, sweep_grid
 from .agent import CONDITIONS, admission_judge, check_settings, load_company, make_company
 from .case_study import case_study, final_rates, save_results, year_rates
@@ -125,14 +126,16 @@ def steer_show(vector:str, layer:int, coef:float, prompt:str|None=None, case:int
     if case is not None and c is None: raise UsageError(f'--case {case}: no such case in --bench {bench}')
     setting = lambda v: Steering(v, [layer], coef, positions, mode)
     vec, lm = vector_model(vector, model, quantize, device, setting, other_model)
-    r = compare(lm, setting(vec), prompt if c is None else PromptTemplate().render(c), max_new_tokens,
-                readout=c is not None)  # P(risky) needs a case's two choices
+    r = compare(lm, setting(vec), prompt if c is None else PromptTemplate().render(c), max_new_tokens, readout=False)
     for k in ('baseline', 'steered'):
         print(f"--- {k}: choices {r['choices'][k][0]}/{r['choices'][k][1]}, projection {r['projection'][k]:+.2f}"
               f"{', degenerate' if r['degenerate'][k] else ''} ---\n{r['texts'][k]}\n")
-    if c is not None:
+    if c is not None:  # P(risky) needs a case's two choices: read in both orders, averaged
+        r['p_risky'] = {k: debiased_readout(lm, s, c) for k, s in (('baseline', replace(setting(vec), coef=0.0)),
+                                                                   ('steered', setting(vec)))}
         print(' | '.join(f"P(risky) {k}: superficial {p['superficial']:.3f}, inner {p['inner']:.3f}"
-                         for k, p in r['p_choice_2'].items()))
+                         for k, p in r['p_risky'].items()),
+              f"(both orders averaged; position bias inner {r['p_risky']['baseline']['position_bias']['inner']:+.3f})")
     return r
 
 def steer_sweep(vector:str, out:str, layers:list[int], coefs:list[float], bench:str='seed', limit:int=12,

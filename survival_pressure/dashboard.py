@@ -4,62 +4,155 @@
 
 # %% ../nbs/10b_dashboard.ipynb #987999ab
 from __future__ import annotations
-import html, io, sys, threading
+import html, io, math, sys, threading
 from dataclasses import replace
 
 import pandas as pd
 import seaborn as sns
+import torch
 from matplotlib.figure import Figure
 
 from .models import SurvivalPressureError
 from .bench import PromptTemplate
-from .steer import WHERE, Steering, SteeringError, compare, forced_readout
+from .monitor import best_layer
+from .steer import WHERE, Steering, SteeringError, compare, debiased_readout, forced_readout
+from .sweep import load_capability, perplexity
 
 # %% auto #0
-__all__ = ['case_label', 'curve_png', 'answers_html', 'dashboard_settings', 'colab_widgets', 'Dashboard']
+__all__ = ['READOUTS', 'WRAP', 'SETTING', 'FREE', 'STATES', 'BUSY', 'default_layer', 'readable', 'coef_range',
+           'dashboard_settings', 'case_label', 'case_tooltip', 'curve_figure', 'png', 'choice_text', 'made_at',
+           'answer_column', 'answers_html', 'history_html', 'readout_html', 'colab_widgets', 'decimals', 'Dashboard']
 
-# %% ../nbs/10b_dashboard.ipynb #9c28d16c
-def case_label(c) -> str: return f'{c.id}: {c.domain} / {c.ai_role} / {c.crisis}'
+# %% ../nbs/10b_dashboard.ipynb #5e1b7a01
+READOUTS = ('debiased', 'forced')  # both orders' mean (the default), or the one order as rendered
 
-def curve_png(points:dict, coef:float, title:str, sweep_rows:pd.DataFrame|None=None) -> bytes:
-    "The dose-response curve seen so far ({coef: (superficial, inner)}), the current coefficient marked."
-    fig = Figure(figsize=(5, 3))  # not pyplot: this runs in a timer's thread, and must not show inline
-    ax, cs = fig.subplots(), sorted(points)
-    for i, (t, color) in enumerate(zip(('superficial', 'inner'), sns.color_palette(n_colors=2))):
-        ax.plot(cs, [points[c][i] for c in cs], 'o-', color=color, alpha=0.5, label=t)
-        if coef in points: ax.plot([coef], [points[coef][i]], 'o', ms=11, color=color)
-        if sweep_rows is not None and len(sweep_rows):
-            ax.plot(sweep_rows['coef'], sweep_rows[f'p_risky_{t}'], ':', color=color, label=f'{t} (sweep mean)')
-    ax.set(ylim=(0, 1), xlabel='steering coefficient', ylabel='P(risky)', title=title)
-    ax.axvline(coef, color='grey', lw=0.8, ls=':'); ax.legend(fontsize=7, loc='upper left')
-    fig.tight_layout()
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90)
-    return buf.getvalue()
+def default_layer(lm, readouts:pd.DataFrame|None=None, # `monitor.layer_readouts` of a monitored run
+                 ) -> int:
+    "The best layer from monitoring when given, else the paper's layer 20 of Qwen3-8B's 36, scaled to `lm`."
+    best = None if readouts is None else best_layer(readouts[readouts.layer >= 1])  # layer 0: the embeddings
+    return best if best is not None else max(1, round(20 * lm.n_layers / 36))
 
-def answers_html(r:dict) -> str:
-    "Baseline and steered answers side by side, with their choices, projections and degeneration."
-    def col(k):
-        s, i = r['choices'][k]
-        text = html.escape(r['texts'][k]) or '<i>(empty)</i>'
-        return (f'<div class="sp-{k}" style="flex:1;min-width:0"><b>{k}</b> · choices {s}/{i} · projection '
-                f'{r["projection"][k]:+.2f}{" · degenerate" if r["degenerate"][k] else ""}'
-                f'<pre style="white-space:pre-wrap;font-size:11px">{text}</pre></div>')
-    return f'<div style="display:flex;gap:12px">{col("baseline")}{col("steered")}</div>'
+def readable(x:float) -> float:
+    "`x` rounded to the nearest of 1, 2, 2.5 or 5 times a power of ten."
+    if not (math.isfinite(x) and x > 0): raise SteeringError(f'no slider range from {x}: the vector gives none here')
+    e = 10.0 ** math.floor(math.log10(x))
+    return min((m * e for m in (1, 2, 2.5, 5, 10)), key=lambda v: abs(v - x))
+
+def coef_range(steering:Steering, layer:int) -> tuple[float, float, float]:
+    "(lowest, highest, step): ±100 % of the layer's typical residual norm, in about 40 steps each way."
+    vec = steering.vector
+    top = 1.0 if steering.mode == 'normalised' else readable(float(vec.norm[layer] / vec.vector[layer].norm()))
+    return -top, top, top / round(top / readable(top / 40))
 
 # %% ../nbs/10b_dashboard.ipynb #701ebd6c
-def dashboard_settings(lm, steering:Steering, coefs:tuple, step:float) -> int:
-    "The starting layer, once no slider can reach a setting `Steering` refuses; checked before any widget exists."
-    if not (len(coefs) == 2 and coefs[0] < coefs[1]):
-        raise SteeringError(f'coefs must be (lowest, highest), not {coefs}')
-    if not step > 0: raise SteeringError(f'step must be a positive number, not {step}')
+def dashboard_settings(lm, steering:Steering, coefs:tuple|None=None, step:float|None=None,
+                       readouts:pd.DataFrame|None=None, readout:str='debiased') -> dict:
+    "Starting layer, slider ends and step, once no slider can reach a setting `Steering` refuses."
+    if readout not in READOUTS: raise SteeringError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
     if len(steering.layers) > 1:
         raise SteeringError(f'the dashboard steers one layer at a time, not {list(steering.layers)}')
-    if not coefs[0] <= steering.coef <= coefs[1]:
-        raise SteeringError(f'coef {steering.coef:g} is outside the slider, {coefs[0]:g} to {coefs[1]:g}')
-    layer = steering.layers[0] if steering.layers else lm.n_layers // 2
+    layer = steering.layers[0] if steering.layers else default_layer(lm, readouts)
     replace(steering, layers=(layer,)).check(lm)  # the vector fits the model, and the layer is one of its
-    for c in coefs: replace(steering, layers=range(1, lm.n_layers + 1), coef=c).check(lm)  # both ends, every layer
-    return layer
+    if coefs is not None and not (len(coefs) == 2 and coefs[0] < coefs[1]):
+        raise SteeringError(f'coefs must be (lowest, highest), not {coefs}')
+    lo, hi, auto = coef_range(steering, layer) if coefs is None else (*coefs, None)
+    for c in (lo, hi): replace(steering, layers=range(1, lm.n_layers + 1), coef=c).check(lm)  # both ends, every layer
+    step = step if step is not None else auto or readable((hi - lo) / 64)
+    if not step > 0: raise SteeringError(f'step must be a positive number, not {step}')
+    if not lo <= steering.coef <= hi:
+        raise SteeringError(f'coef {steering.coef:g} is outside the slider, {lo:g} to {hi:g}')
+    return dict(layer=layer, coefs=(lo, hi), step=step)
+
+# %% ../nbs/10b_dashboard.ipynb #9c28d16c
+def case_label(c) -> str: return f'{c.id}: {c.crisis} · {c.domain}'
+def case_tooltip(c) -> str: return f'case {c.id}: {c.domain} / {c.ai_role} / {c.crisis}'
+
+def curve_figure(curves:dict, # {layer: {coef: (superficial, inner)}}: one case's readings at one positions
+                 layer:int, coef:float, title:str, xlim:tuple, sweep_rows:pd.DataFrame|None=None) -> Figure:
+    "Every layer's dose-response curve of a case, the current layer bold and the current coefficient marked."
+    fig = Figure(figsize=(5.6, 3.2), layout='constrained')  # not pyplot: this runs in a timer's thread
+    ax, colors = fig.subplots(), dict(zip(('superficial', 'inner'), sns.color_palette(n_colors=2)))
+    for l, pts in sorted(curves.items()):
+        cs, now = sorted(pts), l == layer
+        for i, (t, color) in enumerate(colors.items()):
+            ax.plot(cs, [pts[c][i] for c in cs], 'o-', color=color, alpha=1 if now else 0.2, lw=2 if now else 1,
+                    ms=4 if now else 3, label=f'{t}, layer {l}' if now else None)
+            if now and coef in pts: ax.plot([coef], [pts[coef][i]], 'o', ms=10, color=color)
+        if not now: ax.annotate(f'L{l}', (cs[-1], pts[cs[-1]][1]), xytext=(3, 0), textcoords='offset points',
+                                fontsize=7, alpha=0.6)
+        if now and sweep_rows is not None and len(sweep_rows):
+            for t, color in colors.items():
+                ax.plot(sweep_rows['coef'], sweep_rows[f'p_risky_{t}'], ':', color=color, label=f'{t}, sweep mean')
+    if len(curves) > 1: ax.plot([], [], '-', color='grey', alpha=0.3, label='other layers (Ln)')
+    pad = 0.03 * (xlim[1] - xlim[0])
+    ax.set(ylim=(0, 1), xlim=(xlim[0] - pad, xlim[1] + pad), xlabel='steering coefficient', ylabel='P(risky)',
+           title=title)
+    ax.axvline(coef, color='grey', lw=0.8, ls=':'); ax.axvline(0, color='grey', lw=0.5)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1), frameon=False)  # outside: it hides no point
+    return fig
+
+def png(fig:Figure, dpi:int=90) -> bytes:
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi)
+    return buf.getvalue()
+
+# %% ../nbs/10b_dashboard.ipynb #e7a51b06
+WRAP = 'white-space:pre-wrap;overflow-wrap:break-word;word-break:normal'  # lines break between words
+SETTING = ('case', 'coef', 'layer', 'positions', 'prompt')  # what made an answer pair
+
+def choice_text(superficial, inner) -> str:
+    "The final choices an answer wrote, in words."
+    if superficial is None and inner is None: return 'no final choice written'
+    return ', '.join(f'{t} choice {c}' if c is not None else f'no {t} choice'
+                     for t, c in (('superficial', superficial), ('inner', inner)))
+
+def made_at(a:dict) -> str:
+    "The settings that made an answer pair, in words."
+    where = 'free prompt' if a['prompt'] is not None else f'case {a["case"]}'
+    return f'coefficient {a["coef"]:+g} · layer {a["layer"]} · {a["positions"]} positions · {where}'
+
+def answer_column(a:dict, k:str) -> str:
+    p = a['projection']
+    vs = '' if k == 'baseline' else f', {p[k] - p["baseline"]:+.1f} vs baseline'
+    text = html.escape(a['texts'][k]) or '<i>(empty)</i>'
+    return (f'<div class="sp-{k}" style="flex:1;min-width:0"><b>{k}</b> · {choice_text(*a["choices"][k])} · '
+            f'projection {p[k]:+.1f}{vs}{" · degenerate" if a["degenerate"][k] else ""}'
+            f'<div class="sp-text" style="{WRAP};font-size:12px;margin-top:4px">{text}</div></div>')
+
+def answers_html(a:dict, # an answer pair: the `SETTING` that made it, texts, choices, projections, degenerate
+                 stale:bool=False) -> str:
+    "Baseline and steered answers side by side, labelled with their settings; dimmed and flagged when stale."
+    head = (f'<div class="sp-stale" style="color:#b45309"><b>⚠ stale</b>: the sliders moved since these answers '
+            f'were made; press Generate for answers at the new setting</div>' if stale else '')
+    pair = f'<div style="display:flex;gap:12px">{answer_column(a, "baseline")}{answer_column(a, "steered")}</div>'
+    return (f'{head}<div style="opacity:{0.5 if stale else 1}"><div class="sp-made">answers made at '
+            f'<b>{made_at(a)}</b></div>{pair}</div>')
+
+def history_html(history:list[dict]) -> str:
+    "Earlier answer pairs, newest first, folded away."
+    if not history: return ''
+    rows = ''.join(f'<li>{made_at(a)}: baseline {choice_text(*a["choices"]["baseline"])}, steered '
+                   f'{choice_text(*a["choices"]["steered"])}<div style="{WRAP};font-size:11px;color:#555">'
+                   f'{html.escape(a["texts"]["steered"][:300])}</div></li>' for a in reversed(history))
+    return f'<details><summary>earlier answers ({len(history)})</summary><ul>{rows}</ul></details>'
+
+def readout_html(r:dict) -> str:
+    "P(risky) of both thoughts at the setting, with its order bias (debiased) and the damage to perplexity."
+    p, how = r['p_risky'], 'mean of both orders' if r['readout'] == 'debiased' else 'choices in order'
+    out = (f'<b>P(risky)</b> superficial <b>{p["superficial"]:.3f}</b> · inner <b>{p["inner"]:.3f}</b> at '
+           f'coefficient {r["coef"]:+g}, layer {r["layer"]}<br><small>{how}')
+    if 'position_bias' in r:
+        b, g = r['position_bias'], r['order_gap']
+        out += (f' · position bias {b["superficial"]:+.2f} / {b["inner"]:+.2f} · order gap '
+                f'{g["superficial"]:.2f} / {g["inner"]:.2f} (superficial / inner)')
+    out += '</small>'
+    ppl, ppl0 = r['perplexity'], r['perplexity_0']
+    return out + f'<br>perplexity {ppl:.1f} ({(ppl / ppl0 - 1) * 100:+.0f} % vs coef 0)'
+
+# %% ../nbs/10b_dashboard.ipynb #dcfa6011
+FREE = 'free prompt'  # the case list's value for a prompt of one's own (None would show as a blank)
+STATES = dict(ready='✓ ready', pending='⏳ waiting for the slider to rest…', reading='⏳ reading P(risky)…',
+              generating='⏳ generating the two answers…', error='⚠ {error}')
+BUSY = ('pending', 'reading', 'generating')  # Generate waits in these
 
 def colab_widgets():
     "On Colab, switch on the widget manager that renders ipywidgets 8; elsewhere nothing."
@@ -67,32 +160,48 @@ def colab_widgets():
         from google.colab import output
         output.enable_custom_widget_manager()
 
+def decimals(step:float) -> int: return len(f'{step:g}'.partition('.')[2])
+
 class Dashboard:
     "Coefficient and layer sliders over a `Steering`: P(risky) updates live, Generate compares answers."
-    def __init__(self, lm, steering:Steering, # vector, mode, positions, starting coef and layer (none: the middle)
-                 cases:list, coefs:tuple=(-16.0, 16.0), step:float=0.5, template=None, sweep:pd.DataFrame|None=None,
+    def __init__(self, lm, steering:Steering, # vector, mode, positions, starting coef and layer (none: the default)
+                 cases:list, coefs:tuple|None=None, # slider ends (None: ±100 % of the layer's typical norm)
+                 step:float|None=None, template=None, sweep:pd.DataFrame|None=None,
+                 readouts:pd.DataFrame|None=None, # `monitor.layer_readouts`: start at its best layer
+                 readout:str='debiased', # or 'forced': the choices in their rendered order only
                  debounce:float=0.3, # seconds a slider must rest before the model runs (0: at once)
-                 max_new_tokens:int=160):
+                 max_new_tokens:int=160, keep:int=5): # answer pairs kept in the history
         import ipywidgets as W
-        layer = dashboard_settings(lm, steering, coefs, step)
+        s = dashboard_settings(lm, steering, coefs, step, readouts, readout)
         self.lm, self.steering, self.cases, self.sweep = lm, steering, {c.id: c for c in cases}, sweep
+        self.kind = readout
         self.template, self.debounce, self.max_new_tokens = template or PromptTemplate(), debounce, max_new_tokens
-        self.coef = W.FloatSlider(steering.coef, min=coefs[0], max=coefs[1], step=step, description='coefficient',
-                                  continuous_update=False)
-        self.layer = W.IntSlider(layer, min=1, max=lm.n_layers, description='layer',
-                                 continuous_update=False)
-        self.case = W.Dropdown(options=[(case_label(c), c.id) for c in cases] + [('free prompt', None)],
-                               description='case', layout=W.Layout(width='520px'))
-        self.prompt = W.Textarea(placeholder='your prompt (pick "free prompt" above)', layout=W.Layout(width='520px'))
-        self.positions = W.ToggleButtons(options=WHERE, value=steering.positions, description='positions')
+        self.keep, self.reference = keep, load_capability()['reference']
+        px, label = lambda n: W.Layout(width=f'{n}px'), dict(description_width='80px')
+        self.coef = W.FloatSlider(steering.coef, min=s['coefs'][0], max=s['coefs'][1], step=s['step'],
+                                  description='coefficient', continuous_update=False, layout=px(540), style=label,
+                                  readout_format=f'+.{decimals(s["step"])}f')
+        self.layer = W.IntSlider(s['layer'], min=1, max=lm.n_layers, description='layer', continuous_update=False,
+                                 layout=px(540), style=label)
+        self.case = W.Dropdown(options=[(case_label(c), c.id) for c in cases] + [(FREE, FREE)], description='case',
+                               layout=px(540), style=label)
+        self.prompt = W.Textarea(placeholder=f'your prompt (pick "{FREE}" above)', layout=px(540))
+        self.positions = W.ToggleButtons(options=WHERE, value=steering.positions, style=dict(button_width='84px'))
         self.go = W.Button(description='Generate', button_style='primary')
-        self.status, self.readout, self.answers = W.HTML(), W.HTML(), W.HTML()
-        self.curve = W.Image(format='png', layout=W.Layout(width='450px'))
-        self.result, self.points, self._timer, self._lock = {}, {}, None, threading.Lock()
+        self.status, self.readout, self.answers, self.past = W.HTML(), W.HTML(), W.HTML(), W.HTML()
+        self.curve = W.Image(format='png', layout=W.Layout(width='500px'))
+        self.result, self.points, self.history, self.stale = {}, {}, [], False
+        self.cache, self.ppl, self.state, self.error = {}, {}, 'ready', None
+        self._lock, self._state_lock, self._timer, self._timers, self._gen, self._seen = (
+            threading.Lock(), threading.RLock(), None, [], 0, 0)
         for w in (self.coef, self.layer, self.case, self.positions): w.observe(self.changed, 'value')
+        self.prompt.observe(self.mark_stale, 'value')
         self.go.on_click(lambda _: self.generate())
-        self.box = W.VBox([W.HBox([W.VBox([self.coef, self.layer, self.positions, self.case, self.prompt,
-                                           W.HBox([self.go, self.status]), self.readout]), self.curve]), self.answers])
+        where = W.HBox([W.Label('positions', layout=px(80)), self.positions])
+        controls = W.VBox([self.coef, self.layer, where, self.case, self.prompt, W.HBox([self.go, self.status]),
+                           self.readout], layout=W.Layout(width='545px', flex='0 0 545px'))
+        top = W.HBox([controls, self.curve], layout=W.Layout(flex_flow='row wrap'))  # narrow: the curve goes below
+        self.box = W.VBox([top, self.answers, self.past])
         self.update()
 
     def _ipython_display_(self):
@@ -103,19 +212,27 @@ class Dashboard:
         "The steering the widgets show now (refused as `Steering` refuses: a NaN coefficient, say)."
         return replace(self.steering, layers=(self.layer.value,), coef=self.coef.value, positions=self.positions.value)
 
+    def now(self) -> dict:
+        "The widgets' `SETTING`: what an answer pair made now would be labelled with."
+        free = self.case.value == FREE
+        return dict(case=None if free else self.case.value, coef=self.coef.value, layer=self.layer.value,
+                    positions=self.positions.value, prompt=self.prompt.value.strip() if free else None)
+
     def current_prompt(self):
         c = self.cases.get(self.case.value)
         return self.template.render(c) if c else self.prompt.value.strip()
 
-    def busy(self, what:str|None, error:str|None=None):
-        "Say what runs (Generate waits for it), what went wrong, or that all is ready."
-        self.status.value = (f'<span style="color:#b45309">⏳ {what}…</span>' if what else
-                             f'<span style="color:#b91c1c">⚠ {html.escape(error)}</span>' if error else '✓ ready')
-        self.go.disabled = what is not None
+    def show(self, state:str, error:str|None=None):
+        "The one place the busy state is set and drawn: status line, Generate's button, `state` and `error`."
+        with self._state_lock:
+            self.state, self.error = state, error
+            text = STATES[state].format(error=html.escape(str(error)))
+            color = {'ready': '#15803d', 'error': '#b91c1c'}.get(state, '#b45309')
+            self.status.value = f'<span class="sp-state-{state}" style="color:{color}">{text}</span>'
+            self.go.disabled = state in BUSY
 
-    def guarded(self, what:str, work):
-        "Run `work` busy; a user's error is shown, and the dashboard is usable again after anything it raises."
-        self.busy(what)
+    def guarded(self, work):
+        "Run `work`; after it the dashboard is ready, pending, or shows what went wrong, whatever it raised."
         self.result.pop('error', None)  # an earlier error is over
         error = None
         try: work()
@@ -123,43 +240,98 @@ class Dashboard:
             mine = isinstance(e, SurvivalPressureError)  # a setting or prompt it cannot take
             error = self.result['error'] = str(e) if mine else f'{type(e).__name__}: {e}'
             if not mine: raise  # a bug: shown, and its traceback too
-        finally: self.busy(None, error)
+        finally:
+            with self._state_lock:
+                self.show('pending' if self._gen != self._seen else 'error' if error else 'ready', error)
 
     def changed(self, change=None):
-        "A widget moved: read P(risky) again once it rests for `debounce` seconds."
+        "A widget moved: answers go stale, Generate waits, and the latest setting is read once it rests."
+        with self._state_lock:
+            self._gen += 1; gen = self._gen
+            self.show('pending')
+        self.mark_stale()
         if self._timer: self._timer.cancel()
-        if self.debounce <= 0: return self.update()
-        self._timer = threading.Timer(self.debounce, self.update)
+        if self.debounce <= 0: return self.update(gen)
+        self._timer = threading.Timer(self.debounce, self.update, (gen,))
+        self._timers = [t for t in self._timers if t.is_alive()] + [self._timer]
         self._timer.start()
 
-    def update(self):
-        "Forced-choice P(risky) of both thoughts at the sliders' setting, drawn on the curve."
-        with self._lock: self.guarded('reading P(risky)', self._update)
+    def wait(self, timeout:float=60) -> str:
+        "Wait for the queued readings (code and tests drive the dashboard so); the state after them."
+        for t in list(self._timers): t.join(timeout)
+        return self.state
+
+    def update(self, gen:int|None=None):
+        "Read P(risky) at the widgets' setting, unless a newer change came (its own reading will)."
+        with self._lock:
+            with self._state_lock:
+                if gen is not None and gen != self._gen: return
+                self._seen = self._gen
+                self.show('reading')
+            self.guarded(self._update)
+
+    def read(self, case, s:Steering) -> dict:
+        "One reading of the model: P(risky) of both thoughts, and for 'debiased' its order bias (one batched pass)."
+        if self.kind == 'forced': return dict(p_risky=forced_readout(self.lm, s, self.template.render(case)))
+        r = debiased_readout(self.lm, s, case, self.template)
+        return dict(p_risky={t: r[t] for t in ('superficial', 'inner')}, position_bias=r['position_bias'],
+                    order_gap=r['order_gap'])
+
+    def key(self, s:Steering) -> tuple: return (s.layers[0], s.coef, s.positions) if s.coef else (0.0,)
+
+    def reading(self, case, s:Steering) -> dict:
+        "`read`, once per (case, layer, coef, positions): coefficient 0 is the same at every layer."
+        k = (case.id, *self.key(s))
+        if k not in self.cache: self.cache[k] = self.read(case, s)
+        return self.cache[k]
+
+    def damage(self, s:Steering) -> float:
+        "Perplexity on the reference text under `s`, once per (layer, coef, positions)."
+        k = self.key(s)
+        if k not in self.ppl:
+            with torch.inference_mode(), s.apply(self.lm): self.ppl[k] = round(perplexity(self.lm, self.reference), 3)
+        return self.ppl[k]
 
     def _update(self):
-        coef, layer, pos = self.coef.value, self.layer.value, self.positions.value
-        self.result = dict(case=self.case.value, layer=layer, coef=coef, positions=pos, mode=self.steering.mode)
-        self.readout.value = ''
-        if self.case.value is None:
-            self.readout.value, self.curve.value = '<i>forced choice needs a case with two choices</i>', b''
-            return
-        p = forced_readout(self.lm, self.setting(), self.current_prompt())
-        self.result['p_risky'] = p
-        pts = self.points.setdefault((self.case.value, layer, pos), {})
-        pts[coef] = (p['superficial'], p['inner'])
-        rows = None if self.sweep is None else self.sweep[self.sweep['layer'] == layer]
-        self.curve.value = curve_png(pts, coef, f'case {self.case.value}, layer {layer}, {pos} positions', rows)
-        self.readout.value = (f'<b>P(risky)</b> superficial <b>{p["superficial"]:.3f}</b> · inner '
-                              f'<b>{p["inner"]:.3f}</b> at coefficient {coef:+g}, layer {layer}')
+        now, case = self.now(), self.cases.get(self.case.value)
+        self.result = now | dict(mode=self.steering.mode, readout=self.kind, stale=self.stale)
+        self.case.tooltip = case_tooltip(case) if case else 'a prompt of your own: no choices to read'
+        self.curve.layout.display = None if case else 'none'  # a free prompt has no curve (and no broken image)
+        self.readout.value = '' if case else '<i>a free prompt has no two choices to read; Generate compares</i>'
+        if case is None: return
+        s = self.setting()
+        pts = self.points.setdefault((case.id, now['layer'], now['positions']), {})
+        for c in dict.fromkeys((0.0, s.coef)):  # coefficient 0 first: each curve starts from its reference
+            p = self.reading(case, replace(s, coef=c))['p_risky']
+            pts[c] = (p['superficial'], p['inner'])
+        self.result |= self.reading(case, s) | dict(perplexity=self.damage(s),
+                                                    perplexity_0=self.damage(replace(s, coef=0.0)))
+        curves = {l: p for (i, l, pos), p in self.points.items() if i == case.id and pos == now['positions']}
+        rows = None if self.sweep is None else self.sweep[self.sweep['layer'] == now['layer']]
+        title = f'case {case.id}, {now["positions"]} positions ({self.kind})'
+        fig = curve_figure(curves, now['layer'], s.coef, title, (self.coef.min, self.coef.max), rows)
+        self.curve.value = png(fig)
+        self.readout.value = readout_html(self.result)
+
+    def mark_stale(self, change=None):
+        "Show the latest answers, marked stale when the widgets no longer show the settings that made them."
+        a = self.history[-1] if self.history else None
+        self.stale = self.result['stale'] = a is not None and {k: a[k] for k in SETTING} != self.now()
+        self.answers.value = '' if a is None else answers_html(a, self.stale)
+        self.past.value = history_html(self.history[:-1])
 
     def generate(self):
-        "Baseline and steered answers side by side (greedy), with choices and projections."
+        "Baseline and steered answers side by side (greedy), labelled with their settings; kept in `history`."
         prompt = self.current_prompt()
         if not prompt: self.answers.value = '<i>write a prompt first</i>'; return
-        with self._lock: self.guarded('generating', lambda: self._generate(prompt))
+        with self._lock:
+            self.show('generating')
+            self.guarded(lambda: self._generate(prompt))
 
     def _generate(self, prompt):
-        self.answers.value = ''
+        made = self.now()
         r = compare(self.lm, self.setting(), prompt, self.max_new_tokens, readout=False)
-        self.result |= {k: r[k] for k in ('texts', 'choices', 'projection', 'degenerate')}
-        self.answers.value = answers_html(r)
+        a = made | {k: r[k] for k in ('texts', 'choices', 'projection', 'degenerate')}
+        self.history = (self.history + [a])[-self.keep:]
+        self.result |= a
+        self.mark_stale()

@@ -218,14 +218,15 @@ def vocab_tokenizer(name:str):
 
 # %% ../nbs/97_fixtures.ipynb #a5343b09
 def persona_files(lm, # the model to extract from (its spec and quantization are part of the key)
-                  questions:int=4, max_new_tokens:int=48, seed:int=0) -> Path:
+                  questions:int=4, max_new_tokens:int=48, seed:int=0,
+                  progress:bool=True) -> Path: # a bar for each stage while it extracts (a minute or more on a CPU)
     "A folder of self-preservation vectors of `lm` (`{pooling}.safetensors`, `info.json`), made once per suite run."
     from survival_pressure.persona import load_trait
     from survival_pressure.vectors import extract_persona
     from survival_pressure.testing import cached
     def make(folder:Path):
         ex = extract_persona(lm, load_trait(), folder/'persona', questions=questions, seed=seed,
-                             max_new_tokens=max_new_tokens, batch_size=16, progress=False)
+                             max_new_tokens=max_new_tokens, batch_size=16, progress=progress)
         for kind, vec in ex.vectors.items(): vec.save(folder/f'{kind}.safetensors')
         (folder/'info.json').write_text(json.dumps(ex.info, default=str, indent=1), encoding='utf-8')
     return cached('persona', make, lm.spec, lm.quantize, questions, max_new_tokens, seed)

@@ -16,9 +16,10 @@ from .models import (
 __all__ = ['MARKS', 'OPTIONS', 'PADDING_TOLERANCE', 'OptionTokenError', 'common_prefix', 'option_tokens', 'last_logprobs',
            'cache_arg', 'pad_id', 'left_pad', 'batch_next_logprobs', 'croppable', 'next_logprobs', 'next_logprobs_flat',
            'sequence_logprob', 'option_logprobs', 'superficial_prefix', 'inner_prefixes', 'p_second', 'option_mass',
-           'forced_choices', 'no_thinking', 'lm_forced', 'digit_tokens', 'number_tails', 'number_tree', 'number_probs',
-           'tree_inputs', 'node_logprobs', 'splits_numbers', 'top_numbers', 'greedy_logits', 'padding_gap',
-           'padding_tolerance', 'until_stop', 'parting', 'parting_margins']
+           'forced_choices', 'no_thinking', 'lm_forced', 'order_debiased', 'both_orders', 'lm_debiased', 'digit_tokens',
+           'number_tails', 'number_tree', 'number_probs', 'tree_inputs', 'node_logprobs', 'splits_numbers',
+           'top_numbers', 'greedy_logits', 'padding_gap', 'padding_tolerance', 'until_stop', 'parting',
+           'parting_margins']
 
 # %% ../nbs/02_logprobs.ipynb #640f34e1
 MARKS = {'superficial': '[[Final Choice of Superficial Thought]]', 'inner': '[[Final Choice of Inner Thought]]'}
@@ -194,6 +195,27 @@ def lm_forced(lm, prompts:list, answers:list[str|None]|None=None, batch_size:int
     "Forced choices of a loaded model (thinking switched off where the chat template can)."
     def chat(p): return lm.format(p, no_thinking(lm.tokenizer))
     return forced_choices(lambda groups: option_logprobs(lm, groups, batch_size), chat, prompts, answers)
+
+# %% ../nbs/02_logprobs.ipynb #40e5bb54
+def order_debiased(in_order:dict, swapped:dict) -> dict:
+    "One case read in both orders (`forced_choices` rows): P(its Choice 2) as the mean of the orders, bias and gap."
+    out = dict(method='sequence' if 'sequence' in (in_order['method'], swapped['method']) else 'token')
+    for t in ('superficial', 'inner'):
+        a, b = in_order[f'p2_{t}'], swapped[f'p2_{t}']  # P(shown Choice 2) in each order
+        out |= {f'p2_{t}': (a + 1 - b) / 2, f'bias_{t}': (a + b) / 2 - 0.5, f'gap_{t}': abs(a + b - 1),
+                f'mass_{t}': (in_order[f'mass_{t}'] + swapped[f'mass_{t}']) / 2,
+                f'in_order_{t}': a, f'swapped_{t}': b}
+    return out
+
+def both_orders(forced, # `forced(prompts)` -> a `forced_choices` row per prompt (`lm_forced`, a backend's `forced`)
+                pairs:list[tuple]) -> list[dict]: # (prompt with the choices in order, the same prompt swapped)
+    "`order_debiased` of each pair, its two orders read in one call, so one batched pass."
+    rows = forced([p for pair in pairs for p in pair])
+    return [order_debiased(a, b) for a, b in zip(rows[::2], rows[1::2])]
+
+def lm_debiased(lm, pairs:list[tuple], batch_size:int=8) -> list[dict]:
+    "Order-debiased forced choices of a loaded model (prefill)."
+    return both_orders(lambda prompts: lm_forced(lm, prompts, batch_size=batch_size), pairs)
 
 # %% ../nbs/02_logprobs.ipynb #9b3f9aa9
 _digit_tokens = {}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_run.ipynb #5431dc19
 from __future__ import annotations
-import collections, contextlib, datetime, fcntl, hashlib, json, math, os, shlex, tempfile, time
+import contextlib, datetime, fcntl, hashlib, json, math, os, tempfile, time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -13,20 +13,21 @@ from tqdm.auto import tqdm
 # the names users import from here, hence the noqa
 from .backends import Answer, APIBackend, Backend, Failure, LocalBackend  # noqa: F401
 from .bench import Case, PromptTemplate, is_swapped, load_cases, regular_file
+from .logprobs import both_orders
 from .models import SurvivalPressureError
 
 # %% auto #0
-__all__ = ['KEY', 'READOUTS', 'CASE_TEXT', 'CONFIG', 'NEEDS', 'DEFAULTS', 'Record', 'record_key', 'case_hash', 'StoreError',
-           'RunError', 'repair', 'numbered_records', 'current_steering', 'renamed', 'read_records', 'append_jsonl',
-           'read_repaired', 'folder_lock', 'writable_folder', 'RunStore', 'latest', 'job_seed', 'make_record',
-           'run_config', 'now', 'log_run', 'generate_jobs', 'same_cases', 'steering_of', 'run', 'with_forced',
-           'forced_jobs', 'results_path', 'results_rows', 'as_record', 'numbered', 'config_text', 'flag_text',
-           'config_list', 'pick', 'logged_templates', 'record_prompts', 'is_case_of', 'matching_cases', 'run_source',
-           'run_cases']
+__all__ = ['KEY', 'READOUTS', 'PREFILL', 'CASE_TEXT', 'Record', 'record_key', 'case_hash', 'StoreError', 'RunError', 'repair',
+           'numbered_records', 'current_steering', 'renamed', 'read_records', 'append_jsonl', 'read_repaired',
+           'folder_lock', 'writable_folder', 'RunStore', 'latest', 'job_seed', 'make_record', 'run_config', 'now',
+           'log_run', 'generate_jobs', 'same_cases', 'steering_of', 'run', 'with_forced', 'prefill_todo', 'forced_jobs',
+           'logged_templates', 'record_prompts', 'is_case_of', 'matching_cases', 'run_source', 'run_cases']
 
 # %% ../nbs/04_run.ipynb #ab90900e
 KEY = ('model', 'template', 'condition', 'shuffle', 'steering', 'readout', 'case_id', 'sample')
-READOUTS = ('generate', 'forced', 'both')  # how a run reads the choices: free answers, forced choice, or both
+READOUTS = ('generate', 'forced', 'debiased', 'both')  # section 4: free answers; forced choice in the shown order,
+# or in both orders averaged; free answers, then forced choice after each
+PREFILL = ('forced', 'debiased')  # the readouts that generate nothing
 
 @dataclass
 class Record:
@@ -42,6 +43,8 @@ class Record:
     p_risky_superficial: float|None = None; p_risky_inner: float|None = None  # forced choice (section 4)
     format_mass_superficial: float|None = None; format_mass_inner: float|None = None
     forced_mode: str|None = None; forced_method: str|None = None
+    position_bias_superficial: float|None = None; position_bias_inner: float|None = None  # readout 'debiased'
+    order_gap_superficial: float|None = None; order_gap_inner: float|None = None
 
 def record_key(rec:dict) -> str: return json.dumps([rec.get(k) for k in KEY])
 
@@ -211,9 +214,8 @@ def now() -> str: return datetime.datetime.now(datetime.timezone.utc).isoformat(
 
 def log_run(folder:Path, config:dict, backend, template:PromptTemplate, **extra):
     "Append this run's settings (never a secret) to `folder/runs.jsonl`."
-    entry = dict(started=now(), **config,
-                 backend=backend.settings() if hasattr(backend, 'settings') else {'name': backend.name},
-                 template_name=template.name, template_text=template.text, **extra)
+    entry = dict(started=now(), **config, backend=backend.settings(), template_name=template.name,
+                 template_text=template.text, **extra)
     append_jsonl(folder/'runs.jsonl', entry)
 
 # %% ../nbs/04_run.ipynb #dde7c114
@@ -245,7 +247,7 @@ def same_cases(records:list[dict], config:dict, cases:list[Case], folder:Path):
 # %% ../nbs/04_run.ipynb #c1635bec
 def steering_of(backend, steering:dict|None) -> dict|None:
     "The steering a run is keyed by: the one the backend's `settings()` carries, else the one given."
-    own = current_steering(backend.settings().get('steering') if hasattr(backend, 'settings') else None)
+    own = current_steering(backend.settings().get('steering'))
     steering = current_steering(steering)
     if own is not None and steering is not None and own != steering:
         raise RunError(f'{backend.name} steers with {own}, not with the steering given ({steering}): give one')
@@ -256,23 +258,24 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
         template:PromptTemplate|None=None, condition:str='none', samples:int=1,
         shuffle:int|None=None, # a seed to swap the choices of about half the cases; None: off
         seed:int=0, extract=None, # `extract(text) -> (superficial, inner, method)`, or None
-        steering:dict|None=None, readout:str='generate', # 'generate', 'forced' (prefill, no generation) or 'both'
+        steering:dict|None=None, readout:str='generate', # one of READOUTS (section 4)
         progress:bool=True,
         source:str|None=None, # where the cases came from (logged, so judges can rebuild the prompts)
         ) -> list[dict]:
     "Answer every case `samples` times, resuming a previous run; returns this configuration's records."
     steering = steering_of(backend, steering)
     if readout not in READOUTS: raise RunError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
-    template, samples = template or PromptTemplate(), 1 if readout == 'forced' else samples
+    template, samples = template or PromptTemplate(), 1 if readout in PREFILL else samples
     if template.is_open and readout != 'generate':
         raise RunError(f'an open template offers no choices to read: use readout="generate", not {readout!r}')
     config = run_config(backend, template, condition, shuffle, steering,
-                        'forced' if readout == 'forced' else 'generate')
+                        readout if readout in PREFILL else 'generate')
     with RunStore(out) as store:
         same_cases(store.records(), config, cases, store.folder)
         log_run(store.folder, config, backend, template, samples=samples, seed=seed, cases=len(cases),
                 requested=readout, source=source)
-        if readout != 'forced': generate_jobs(store, config, cases, samples, backend, template, seed, extract, progress)
+        if readout not in PREFILL:
+            generate_jobs(store, config, cases, samples, backend, template, seed, extract, progress)
         if readout != 'generate': forced_jobs(store, config, cases, backend, template, progress)
         mine = [r for r in latest(store.records()) if all(r.get(k) == v for k, v in config.items())]
     wanted = {(c.id, s) for c in cases for s in range(samples)}
@@ -280,115 +283,42 @@ def run(cases:list[Case], backend, out:str|Path, # the run folder
 
 # %% ../nbs/04_run.ipynb #56a2b92f
 def with_forced(rec:dict, f:dict, mode:str) -> dict:
-    "`rec` with the forced-choice fields of `f` (shown-2 probabilities mapped to risky)."
+    "`rec` with the forced-choice fields of `f` (shown-2 probabilities mapped to risky; a debiased row's as they are)."
     risky = lambda p: None if math.isnan(p) else round(1 - p if rec['swapped'] else p, 6)  # None: not readable
-    return rec | dict(p_risky_superficial=risky(f['p2_superficial']), p_risky_inner=risky(f['p2_inner']),
-                      format_mass_superficial=round(f['mass_superficial'], 6),
-                      format_mass_inner=round(f['mass_inner'], 6), forced_mode=mode, forced_method=f['method'])
+    out = rec | dict(p_risky_superficial=risky(f['p2_superficial']), p_risky_inner=risky(f['p2_inner']),
+                     format_mass_superficial=round(f['mass_superficial'], 6),
+                     format_mass_inner=round(f['mass_inner'], 6), forced_mode=mode, forced_method=f['method'])
+    for t in ('superficial', 'inner'):
+        if f'bias_{t}' in f:
+            out |= {f'position_bias_{t}': round(f[f'bias_{t}'], 6), f'order_gap_{t}': round(f[f'gap_{t}'], 6)}
+    return out
+
+def prefill_todo(store:RunStore, config:dict, cases:list[Case]) -> list[dict]:
+    "The empty records of the cases not yet read under a prefill readout (a debiased one is never swapped)."
+    done = {record_key(r) for r in store.records() if r.get('forced_mode') is not None}
+    swapped = lambda c: config['readout'] == 'forced' and is_swapped(c.id, config['shuffle'])
+    return [asdict(Record(**config, case_id=c.id, sample=0, **c.keywords, case_hash=case_hash(c),
+                          swapped=swapped(c), time=now()))
+            for c in cases if record_key(config | dict(case_id=c.id, sample=0)) not in done]
 
 def forced_jobs(store:RunStore, config:dict, cases:list[Case], backend, template:PromptTemplate, progress:bool,
                 chunk:int=32):
-    "Read the forced choices not yet stored: prefill records (readout 'forced') or stored answers (continue)."
-    by_id, prefill = {c.id: c for c in cases}, config['readout'] == 'forced'
-    if prefill:
-        done = {record_key(r) for r in store.records() if r.get('forced_mode') is not None}
-        todo = [asdict(Record(**config, case_id=c.id, sample=0, **c.keywords, case_hash=case_hash(c),
-                              swapped=is_swapped(c.id, config['shuffle']), time=now()))
-                for c in cases if record_key(config | dict(case_id=c.id, sample=0)) not in done]
+    "Read the forced choices not yet stored: prefill records (readouts 'forced', 'debiased') or stored answers."
+    by_id, prefill, mode = {c.id: c for c in cases}, config['readout'] in PREFILL, config['readout']
+    if prefill: todo = prefill_todo(store, config, cases)
     else:
         todo = [r for r in latest(store.records()) if all(r.get(k) == v for k, v in config.items())
                 and r['case_id'] in by_id and r.get('response') is not None and r.get('forced_mode') is None]
-    for start in tqdm(range(0, len(todo), chunk), desc=f'{backend.name} forced', disable=not progress or not todo):
+    render = lambda r, swap: template.render(by_id[r['case_id']], config['condition'], swap)
+    for start in tqdm(range(0, len(todo), chunk), desc=f'{backend.name} {mode}', disable=not progress or not todo):
         part, t0 = todo[start:start + chunk], time.perf_counter()
-        prompts = [template.render(by_id[r['case_id']], config['condition'], r['swapped']) for r in part]
-        choices = backend.forced(prompts, None if prefill else [r['response'] for r in part])
+        if mode == 'debiased':
+            choices = both_orders(backend.forced, [(render(r, False), render(r, True)) for r in part])
+        else: choices = backend.forced([render(r, r['swapped']) for r in part],
+                                       None if prefill else [r['response'] for r in part])
         for r, f in zip(part, choices):
             if prefill: r['seconds'] = round((time.perf_counter() - t0) / len(part), 4)
-            store.append(with_forced(r, f, 'prefill' if prefill else 'continue'))
-
-# %% ../nbs/04_run.ipynb #2981f9b3
-CONFIG = ('model', 'template', 'condition', 'shuffle', 'steering')
-NEEDS = "'case_id' (or 'id') and 'response'"
-DEFAULTS = dict.fromkeys((*CONFIG, 'sample', 'response', 'superficial', 'inner', 'extraction', 'error'))
-DEFAULTS |= dict(readout='generate', swapped=False)
-
-def results_path(path:str|Path) -> Path:
-    "A results file, or the `results.jsonl` of a run folder."
-    p = Path(path)
-    if p.is_dir() and (p/'results.jsonl').is_file(): return p/'results.jsonl'
-    if p.is_dir(): raise StoreError(f'{path}: a folder without results.jsonl; pass a results file')
-    try: return regular_file(p, 'results')
-    except ValueError as e: raise StoreError(str(e)) from None
-
-def results_rows(path:Path) -> list[tuple[str, object]]:
-    "(where, row) for each row of a JSON Lines file or JSON array; `where` is 'file:line' or 'file: item N'."
-    with open(path, 'rb') as f: is_array = f.read(4096).lstrip().startswith(b'[')
-    if is_array:
-        data = Path(path).read_bytes()
-        try: items = json.loads(data.decode('utf-8'))
-        except UnicodeDecodeError as e:
-            line = data[:e.start].count(b'\n') + 1
-            raise StoreError(f'{path}:{line}: not UTF-8 text (byte {data[e.start:e.start + 1]!r})') from None
-        except json.JSONDecodeError as e:
-            raise StoreError(f'{path}:{e.lineno}: not valid JSON ({e.msg})') from None
-        except (RecursionError, ValueError) as e:  # nested too deeply, or a number of over 4,300 digits
-            raise StoreError(f'{path}: cannot read it as JSON ({type(e).__name__})') from None
-        return [(f'{path}: item {i}', x) for i, x in enumerate(items, 1)]
-    return [(f'{path}:{n}', r) for n, r in numbered_records(path)]
-
-def as_record(row, where:str) -> dict:
-    "A results row as a record: it needs 'case_id' (or 'id'), and a 'response' if it is a free answer."
-    if not isinstance(row, dict):
-        raise StoreError(f'{where}: expected a JSON object with {NEEDS}, got {type(row).__name__}')
-    case = row.get('case_id', row.get('id'))
-    if not isinstance(case, (int, str)) or isinstance(case, bool):
-        what = 'missing' if case is None else 'not a number or a string'
-        raise StoreError(f"{where}: field 'case_id' (or 'id') is {what}; summarize needs {NEEDS}")
-    rec = DEFAULTS | renamed(dict(row)) | {'case_id': case}
-    if rec['readout'] == 'generate' and rec['error'] is None and not isinstance(rec['response'], str):
-        what = 'missing' if 'response' not in row else 'not a string'
-        raise StoreError(f"{where}: field 'response' is {what}; summarize needs {NEEDS}")
-    return rec
-
-def numbered(records:list[dict]) -> list[dict]:
-    "Records without a `sample` get one: their order among the records of the same configuration and case."
-    seen = collections.Counter()
-    for r in records:
-        if r['sample'] is None:
-            k = json.dumps([r[k] for k in (*CONFIG, 'case_id')], default=str)
-            r['sample'], seen[k] = seen[k], seen[k] + 1
-    return records
-
-# %% ../nbs/04_run.ipynb #7a3c9d21
-def config_text(v) -> str:
-    "A configuration value as its flag is written: 'none', compact JSON (steering), or the value."
-    if v is None: return 'none'
-    return json.dumps(v, sort_keys=True, separators=(',', ':')) if isinstance(v, (dict, list)) else str(v)
-
-def flag_text(key:str, v) -> str:
-    "A selector as `config_text` writes it (steering given as JSON text is normalised)."
-    if key == 'steering' and isinstance(v, str) and v != 'none':
-        try: v = json.loads(v)
-        except ValueError: pass
-    return v if isinstance(v, str) else config_text(v)
-
-def config_list(records:list[dict]) -> str:
-    "Each configuration of `records` as the flags that pick it (the keys that differ), with its record count."
-    counts = collections.Counter(tuple(config_text(r[k]) for k in CONFIG) for r in records)
-    vary = [i for i in range(len(CONFIG)) if len({c[i] for c in counts}) > 1] or range(len(CONFIG))
-    return '\n'.join('  ' + ' '.join(f'--{CONFIG[i]} {shlex.quote(c[i])}' for i in vary) + f'   ({n} records)'
-                     for c, n in counts.items())
-
-def pick(records:list[dict], path:Path, wanted:dict) -> list[dict]:
-    "The records of the one configuration that `wanted` ({key: value}) leaves."
-    mine = [r for r in records if all(config_text(r[k]) == flag_text(k, v) for k, v in wanted.items())]
-    if not mine:
-        asked = ' '.join(f'--{k} {shlex.quote(flag_text(k, v))}' for k, v in wanted.items())
-        raise StoreError(f'{path}: no records match {asked}; it holds:\n{config_list(records)}')
-    n = len({tuple(config_text(r[k]) for k in CONFIG) for r in mine})
-    if n > 1:
-        raise StoreError(f'{path} holds {n} configurations; pick one by its flags:\n{config_list(mine)}')
-    return mine
+            store.append(with_forced(r, f, {'forced': 'prefill', 'debiased': 'debiased'}.get(mode, 'continue')))
 
 # %% ../nbs/04_run.ipynb #5bd7c422
 def logged_templates(folder:Path) -> dict[str, PromptTemplate]:

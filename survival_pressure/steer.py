@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from .models import SurvivalPressureError, block_output, encode, text_config
-from .logprobs import lm_forced
+from .bench import PromptTemplate
+from .logprobs import lm_debiased, lm_forced
 from .backends import LocalBackend
 from .metrics import extract
 from .persona import activations
@@ -20,7 +21,8 @@ from .vectors import PersonaVector
 # %% auto #0
 __all__ = ['MODES', 'WHERE', 'SteeringError', 'vector_hash', 'as_layers', 'setting_problem', 'delta_bound', 'delta_problem',
            'cache_length', 'steered_tokens', 'adding_hook', 'Steering', 'steer', 'SteeredBackend', 'repeats',
-           'repeats_at_end', 'looping', 'degenerate', 'forced_readout', 'answer_projections', 'check_length', 'compare']
+           'repeats_at_end', 'looping', 'degenerate', 'forced_readout', 'debiased_readout', 'answer_projections',
+           'check_length', 'compare']
 
 # %% ../nbs/10_steer.ipynb #c366ea36
 MODES = ('raw', 'normalised')
@@ -196,6 +198,16 @@ def forced_readout(lm, steering:Steering, prompt) -> dict:
     "Forced-choice P(shown choice 2) of both thoughts for one prompt, steered: one forward pass and its readings."
     with steering.apply(lm): f = lm_forced(lm, [prompt])[0]
     return {'superficial': round(f['p2_superficial'], 4), 'inner': round(f['p2_inner'], 4)}
+
+def debiased_readout(lm, steering:Steering, case, template:PromptTemplate|None=None, condition:str='none') -> dict:
+    "Order-debiased P(risky) of both thoughts for one case, steered: its two orders in one batched pass."
+    template = template or PromptTemplate()
+    pair = tuple(template.render(case, condition, swap) for swap in (False, True))
+    with steering.apply(lm): d = lm_debiased(lm, [pair])[0]
+    both = lambda f: {t: round(f(t), 4) for t in ('superficial', 'inner')}
+    return both(lambda t: d[f'p2_{t}']) | dict(
+        position_bias=both(lambda t: d[f'bias_{t}']), order_gap=both(lambda t: d[f'gap_{t}']),
+        in_order=both(lambda t: d[f'in_order_{t}']), swapped=both(lambda t: 1 - d[f'swapped_{t}']))
 
 def answer_projections(lm, vec:PersonaVector, prompt, answers:list[str], layer:int) -> list[float]:
     "Each answer's mean projection on the unit vector at `layer`, read without steering (as monitoring reads it)."

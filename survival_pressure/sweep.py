@@ -84,13 +84,14 @@ def coherence_scores(judge, records:list[dict], cases:list, folder:Path) -> list
 
 # %% ../nbs/10a_sweep.ipynb #53475839
 def sweep_point(lm, point:Steering, cases:list, out:Path, generations:int=0, judge=None, template=None,
-                max_new_tokens:int=192, batch_size:int=8) -> dict:
+                max_new_tokens:int=192, batch_size:int=8, readout:str='debiased') -> dict:
     "One point of a sweep (one layer, one coef): forced choice on every case, free answers on the first `generations`."
     b = SteeredBackend(lm, point, max_new_tokens=max_new_tokens, temperature=0.0, batch_size=batch_size)
-    f = forced_summary(run(cases, b, out, template, readout='forced', progress=False))
+    f = forced_summary(run(cases, b, out, template, readout=readout, progress=False))
     row = dict(layer=point.layers[0], coef=point.coef, cases=f['n'])
     for t in ('superficial', 'inner'):
         row |= {f'p_risky_{t}': f['p_risky'][t], f'lo_{t}': f['ci95'][t][0], f'hi_{t}': f['ci95'][t][1]}
+    if 'position_bias' in f: row['position_bias_inner'] = f['position_bias']['inner']
     if generations:
         recs = run(cases[:generations], b, out, template, readout='generate', extract=extract, progress=False)
         row |= generation_rates(recs, coherence_scores(judge, recs, cases, out) if judge else None)
@@ -113,13 +114,15 @@ def sweep(lm, steering:Steering, # the vector, positions and mode; each point ha
           cases:list, coefs:list[float], layers:list[int], out:str|Path,
           generations:int=0, # free (greedy) answers on the first `generations` cases at each point
           judge=None, # a backend that scores coherence (temperature 0), or None
-          template=None, max_new_tokens:int=192, batch_size:int=8, progress:bool=True) -> pd.DataFrame:
+          template=None, max_new_tokens:int=192, batch_size:int=8, progress:bool=True,
+          readout:str='debiased', # forced choice in both orders, averaged (chapter 02); 'forced': the shown order
+          ) -> pd.DataFrame:
     "P(risky) of both thoughts (with CIs), free-answer rates and capability at each (layer, coef), resumable."
     grid = sweep_grid(steering, coefs, layers, lm)
     out = writable_folder(out, 'sweep folder', SWEEP_FILES)
     with folder_lock(out, 'sweep'):  # the whole sweep: a second one into `out` is refused while this one runs
         rows = [sweep_point(lm, p, cases, out, generations=generations, judge=judge, template=template,
-                            max_new_tokens=max_new_tokens, batch_size=batch_size)
+                            max_new_tokens=max_new_tokens, batch_size=batch_size, readout=readout)
                 for p in tqdm(grid, desc='sweep', disable=not progress)]
         df = pd.DataFrame(rows)
         df.to_csv(out/'steer_sweep.csv', index=False)

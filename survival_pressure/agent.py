@@ -339,7 +339,7 @@ def run_episode(agent:Agent, company:dict[int, dict], folder:str|Path, condition
     for t, y in enumerate(company, 1):
         messages.append(dict(role='user', content=year_prompt(y, t == 1))); log_message(transcript, messages[-1], t, 0)
         turn = converse(agent, box, messages, transcript, t, seed, max_rounds)
-        years.append(year_record(y, turn, totals(company[y]), overwritten(company, data_dir)[y], tolerance))
+        years.append(year_record(y, turn, totals(company[y]), overwritten({y: company[y]}, data_dir)[y], tolerance))
     last = len(company) + 1
     messages.append(dict(role='user', content=FINAL_QUESTION)); log_message(transcript, messages[-1], last, 0)
     final = converse(agent, box, messages, transcript, last, seed, max_rounds)

@@ -76,11 +76,11 @@ def vector_model(vector:str, model:str|None, quantize:str|None, device:str|None,
 def persona_monitor(vector:str, run_dir:str, model:str|None=None, pooling:str|None=None, bench:str|None=None,
                     quantize:str|None=None, device:str|None=None, batch_size:int=8, other_model:bool=False):
     "Monitor a run with a vector; the table, CSVs and plots go into the run folder."
-    load_vector(vector)  # a bad file stops here, before the model loads
     folder = Path(run_dir)
-    if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
-    if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
-    vec, lm = vector_model(vector, model, quantize, device, other_model=other_model)
+    def run_folder(vec):  # after the vector file, before the model loads
+        if not (folder/'results.jsonl').is_file(): raise StoreError(f'{folder}: not a run folder (no results.jsonl)')
+        if not read_records(folder/'results.jsonl'): raise StoreError(f'{folder}: the run holds no records')
+    vec, lm = vector_model(vector, model, quantize, device, run_folder, other_model)
     readouts = monitor(lm, vec, folder, pooling, bench_cases(bench) if bench else None, batch_size)
     print(readouts.round(3).to_string(index=False))
     for by, what in (('auc', 'ROC-AUC, inner risky vs safe'), ('rho_inner', 'rank correlation with inner P(risky)')):

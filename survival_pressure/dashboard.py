@@ -14,18 +14,17 @@ from matplotlib.figure import Figure
 
 from .models import SurvivalPressureError
 from .bench import PromptTemplate
+from .run import PREFILL
 from .monitor import best_layer
 from .steer import WHERE, Steering, SteeringError, compare, debiased_readout, forced_readout
 from .sweep import load_capability, perplexity
 
 # %% auto #0
-__all__ = ['READOUTS', 'WRAP', 'SETTING', 'FREE', 'STATES', 'BUSY', 'default_layer', 'readable', 'coef_range',
-           'dashboard_settings', 'case_label', 'case_tooltip', 'curve_figure', 'png', 'choice_text', 'made_at',
-           'answer_column', 'answers_html', 'history_html', 'readout_html', 'colab_widgets', 'decimals', 'Dashboard']
+__all__ = ['WRAP', 'SETTING', 'FREE', 'STATES', 'BUSY', 'default_layer', 'readable', 'coef_range', 'dashboard_settings',
+           'case_label', 'case_tooltip', 'curve_figure', 'png', 'choice_text', 'made_at', 'answer_column',
+           'answers_html', 'history_html', 'readout_html', 'colab_widgets', 'decimals', 'Dashboard']
 
 # %% ../nbs/10b_dashboard.ipynb #5e1b7a01
-READOUTS = ('debiased', 'forced')  # both orders' mean (the default), or the one order as rendered
-
 def default_layer(lm, readouts:pd.DataFrame|None=None, # `monitor.layer_readouts` of a monitored run
                  ) -> int:
     "The best layer from monitoring when given, else the paper's layer 20 of Qwen3-8B's 36, scaled to `lm`."
@@ -48,7 +47,8 @@ def coef_range(steering:Steering, layer:int) -> tuple[float, float, float]:
 def dashboard_settings(lm, steering:Steering, coefs:tuple|None=None, step:float|None=None,
                        readouts:pd.DataFrame|None=None, readout:str='debiased') -> dict:
     "Starting layer, slider ends and step, once no slider can reach a setting `Steering` refuses."
-    if readout not in READOUTS: raise SteeringError(f'readout must be one of {", ".join(READOUTS)}, not {readout!r}')
+    if readout not in PREFILL:  # the readouts that read choices without generating: both orders, or the one
+        raise SteeringError(f'readout must be one of {", ".join(PREFILL)}, not {readout!r}')
     if len(steering.layers) > 1:
         raise SteeringError(f'the dashboard steers one layer at a time, not {list(steering.layers)}')
     layer = steering.layers[0] if steering.layers else default_layer(lm, readouts)

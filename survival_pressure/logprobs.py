@@ -204,7 +204,7 @@ def order_debiased(in_order:dict, swapped:dict) -> dict:
         a, b = in_order[f'p2_{t}'], swapped[f'p2_{t}']  # P(shown Choice 2) in each order
         out |= {f'p2_{t}': (a + 1 - b) / 2, f'bias_{t}': (a + b) / 2 - 0.5, f'gap_{t}': abs(a + b - 1),
                 f'mass_{t}': (in_order[f'mass_{t}'] + swapped[f'mass_{t}']) / 2,
-                f'in_order_{t}': a, f'swapped_{t}': b}
+                f'in_order_{t}': a, f'swapped_{t}': 1 - b}  # each order's reading of the case's Choice 2
     return out
 
 def both_orders(forced, # `forced(prompts)` -> a `forced_choices` row per prompt (`lm_forced`, a backend's `forced`)

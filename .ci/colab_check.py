@@ -10,13 +10,14 @@ import argparse, json, os, re, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-REPO_URL = 'survival-pressure @ git+https://github.com/survival-pressure/survival_pressure'
+REPO_URL = re.compile(r'survival-pressure(\[[\w,-]+\])? @ git\+https://github.com/survival-pressure/survival_pressure')
 
 def installs(paths:list[str], repo:str) -> list[str]:
     "The arguments of every `%pip install` in the notebooks' setup cells, this checkout in place of the URL."
     lines = {l.strip() for p in paths for c in json.load(open(p))['cells'] if c['cell_type'] == 'code'
              for l in ''.join(c['source']).splitlines() if l.strip().startswith('%pip install')}
-    return sorted(l.removeprefix('%pip install').replace(REPO_URL, repo).replace('"', '').strip() for l in lines)
+    local = lambda m: repo + (m[1] or '')  # extras kept: /path/to/checkout[harmony]
+    return sorted(REPO_URL.sub(local, l.removeprefix('%pip install')).replace('"', '').strip() for l in lines)
 
 def run(nb_path:Path, work:Path) -> str|None:
     "Execute one notebook in `work`; None when it ran to the end, else the error."

@@ -13,16 +13,16 @@ from jinja2 import TemplateError
 
 from .logprobs import (
     forced_choices, lm_forced, no_thinking, number_probs, option_tokens, splits_numbers, top_numbers)
-from .models import (
-    Generation, ModelLoadError, SurvivalPressureError, as_messages, format_chat, generate_batch, merge_system,
-    resolve_spec, split_reasoning)
+from .chat import (
+    as_messages, format_chat, harmony_format, is_harmony, merge_system, reasoning_style, split_reasoning)
+from .models import Generation, ModelLoadError, SurvivalPressureError, generate_batch, resolve_spec
 
 # %% auto #0
 __all__ = ['RETRYABLE', 'FATAL', 'ConnectionHook', 'default_on_connection_error', 'TEXT_PROTOCOL', 'CALL', 'Failure', 'Answer',
            'Reply', 'Backend', 'collect', 'LocalBackend', 'APIError', 'ForcedNotSupported', 'ScoreNotSupported',
-           'Unanswered', 'retry_after', 'api_generation', 'ServerDied', 'loop_in_thread', 'run_async', 'APIBackend',
-           'load_tokenizer', 'read_call', 'parse_tool_calls', 'tool_list', 'native_tools', 'template_messages',
-           'render', 'local_reply', 'api_reply']
+           'Unanswered', 'retry_after', 'api_style', 'api_generation', 'ServerDied', 'loop_in_thread', 'run_async',
+           'APIBackend', 'load_tokenizer', 'read_call', 'parse_tool_calls', 'tool_list', 'native_tools',
+           'template_messages', 'render', 'local_reply', 'api_reply']
 
 # %% ../nbs/03_backends.ipynb #cd7b8984
 @dataclass
@@ -132,13 +132,18 @@ def retry_after(e:Exception) -> float|None:
     try: return float(e.response.headers['retry-after'])
     except (AttributeError, KeyError, TypeError, ValueError): return None
 
-def api_generation(r) -> Generation:
-    "A `Generation` from a chat completion, with reasoning from whichever field the server uses."
+def api_style(model:str, tokenizer=None) -> str:
+    "How an API model writes reasoning into its answer text: as its tokenizer says, else by its name (gpt-oss: harmony)."
+    if tokenizer is not None: return reasoning_style(tokenizer)
+    return 'harmony' if 'gpt-oss' in model.lower() else 'think'
+
+def api_generation(r, style:str='think') -> Generation:
+    "A `Generation` from a chat completion: reasoning from whichever field the server uses, else split from the text."
     ch = r.choices[0]
     msg = ch.message
     extra = msg.model_extra or {}
     reasoning = getattr(msg, 'reasoning', None) or extra.get('reasoning') or extra.get('reasoning_content')
-    text, tagged = split_reasoning(msg.content or '')
+    text, tagged = split_reasoning(msg.content or '', style)
     usage = r.usage
     tokens = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
     return Generation(text, reasoning or tagged, *tokens, ch.finish_reason or 'stop')
@@ -176,6 +181,7 @@ class APIBackend:
                  concurrency:int=8, timeout:float=120.0, retries:int=4, backoff:float=1.0,
                  max_tokens:int=1024, temperature:float=0.6, extra_body:dict|None=None,
                  tokenizer=None, # the model's tokenizer, for forced choice
+                reasoning:str|None=None, # how answers carry reasoning: 'think' or 'harmony' (default: `api_style`)
                  on_connection_error:ConnectionHook|None=None, # why the server is gone; default: the module's
                 ):
         api_key_env = api_key_env or (None if base_url else 'OPENAI_API_KEY')
@@ -187,6 +193,7 @@ class APIBackend:
         self.concurrency, self.timeout, self.retries, self.backoff = concurrency, timeout, retries, backoff
         self.max_tokens, self.temperature, self.extra_body = max_tokens, temperature, extra_body
         self.tokenizer, self.on_connection_error = tokenizer, on_connection_error
+        self.reasoning = reasoning or api_style(model, tokenizer)
 
     def __repr__(self):
         return f'APIBackend({self.name!r}, base_url={self.base_url!r}, api_key_env={self.api_key_env!r})'
@@ -236,7 +243,7 @@ class APIBackend:
         except Unanswered as u:
             what = f'{type(u.error).__name__}: {self.redact(u.error)}'
             return Failure(f'gave up after {u.attempts} attempts: {what}' if u.gave_up else what), u.attempts
-        return api_generation(r), attempts
+        return api_generation(r, self.reasoning), attempts
 
     def stream(self, prompts:list, seeds:list[int|None]) -> Iterator[Answer]:
         "Answers as they arrive."
@@ -260,7 +267,7 @@ class APIBackend:
         try: r, _ = run_async(lambda: self.each([0], one))[0]
         except Unanswered as u:
             raise APIError(f'{self.where()}: {type(u.error).__name__}: {self.redact(u.error)}') from None
-        return api_reply(r)
+        return api_reply(r, self.reasoning)
 
     async def one_token(self, request, error:type, what:str, read) -> list:
         "The top log-probabilities of a one-token reply, `read(logprobs)`; `error` if it fails or has none."
@@ -365,8 +372,9 @@ def template_messages(messages:list[dict], tools:list[dict]|None, native:bool) -
         out.append({k: v for k, v in m.items() if k in ('role', 'content', 'name')})
     return out
 
-def render(tokenizer, messages:list[dict], tools:list[dict]|None=None, thinking:bool|None=None) -> str:
-    "The history as the model's prompt text, the tools included where its template takes them."
+def render(tokenizer, messages:list[dict], tools:list[dict]|None=None, thinking:bool|str|None=None) -> str:
+    "The history as the model's prompt text, the tools included where its format takes them (harmony: always)."
+    if is_harmony(tokenizer): return harmony_format(tokenizer, messages, thinking, tools)
     native = native_tools(tokenizer)
     kw = dict(tokenize=False, add_generation_prompt=True) | ({'tools': tools} if native and tools else {})
     kw |= {} if thinking is None else {'enable_thinking': thinking}
@@ -381,8 +389,8 @@ def local_reply(g:Generation, tools:list[dict]|None) -> Reply:
         f'<tool_call>{{"name": {json.dumps(c["name"])}, "arguments": {c["arguments"]}}}</tool_call>' for c in calls)
     return Reply(text.strip(), calls, g.reasoning, g.finish_reason)
 
-def api_reply(r) -> Reply:
+def api_reply(r, style:str='think') -> Reply:
     "A `Reply` from a chat completion: text and reasoning as `api_generation` reads them, tool calls as data."
-    g, msg = api_generation(r), r.choices[0].message
+    g, msg = api_generation(r, style), r.choices[0].message
     calls = [dict(id=c.id, name=c.function.name, arguments=c.function.arguments or '{}') for c in msg.tool_calls or []]
     return Reply(g.text, calls, g.reasoning, g.finish_reason)

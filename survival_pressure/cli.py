@@ -19,6 +19,7 @@ from .metrics import (
     answered, extract, extract_records, finish, headline, summarize, update_summary, with_judges)
 from .judge import KINDS, Judge, judge_records, judges_table
 from .cot import cot_report
+from .families import model_check
 from .persona import load_trait, scorable
 from .vectors import extract_persona
 from .steer import Steering
@@ -31,8 +32,8 @@ __all__ = ['POSITIVE', 'COUNT', 'FINITE', 'SECONDS', 'TEMPERATURE', 'NEGATIVE', 
            'call', 'quantization', 'quantize_flag', 'device_flag', 'local_flags', 'api_flags', 'generation_flags',
            'user_error', 'parser', 'run_main', 'make_backend', 'default_readout', 'bench_run', 'add_run',
            'summarize_file', 'summarize_command', 'add_summarize', 'run_answers', 'check_unlocked', 'judge_model',
-           'judge_run', 'judge_flags', 'add_judge', 'cot_run', 'add_cot', 'models_info', 'add_models', 'stage',
-           'demo_judges', 'demo', 'add_demo', 'demo_steering']
+           'judge_run', 'judge_flags', 'add_judge', 'cot_run', 'add_cot', 'models_info', 'models_check', 'add_models',
+           'stage', 'demo_judges', 'demo', 'add_demo', 'demo_steering']
 
 # %% ../nbs/99_cli.ipynb #57d0094b
 def show_facts(facts:dict) -> str:
@@ -356,11 +357,20 @@ def models_info(spec:str, quantize:str='none', device:str|None=None, as_json:boo
     print(json.dumps(facts, indent=2) if as_json else show_facts(facts))
     return facts
 
+def models_check(spec:str, quantize:str='none', device:str|None=None, as_json:bool=False) -> dict:
+    "What each mechanism finds in a model spec (chat format, reasoning split, option tokens, blocks, steering), printed."
+    device_arg(device)
+    facts = model_check(load_model(spec, quantize=quantization(quantize), device=device)).to_dict()
+    print(json.dumps(facts, indent=2, default=str) if as_json else show_facts(facts))
+    return facts
+
 def add_models(sub):
     m = sub.add_parser('models', help='inspect models').add_subparsers(dest='_models', required=True)
-    p = command(m, 'info', models_info, 'layers, hidden size, dtype, quantization, device, memory')
-    p.add_argument('spec'); quantize_flag(p); device_flag(p)
-    p.add_argument('--json', dest='as_json', action='store_true', help='print JSON')
+    for name, fn, help in (('info', models_info, 'layers, hidden size, dtype, quantization, device, memory'),
+                           ('check', models_check, "each mechanism on the model, checked by hand (chapter 13)")):
+        p = command(m, name, fn, help)
+        p.add_argument('spec'); quantize_flag(p); device_flag(p)
+        p.add_argument('--json', dest='as_json', action='store_true', help='print JSON')
 
 # %% ../nbs/99_cli.ipynb #bcbfc2c6
 @contextlib.contextmanager

@@ -4,7 +4,7 @@
 
 # %% ../nbs/99a_cli_research.ipynb #9e3c884b
 from __future__ import annotations
-import sys
+import inspect, sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,14 +21,17 @@ from .steer import MODES, WHERE, Steering, SteeredBackend, compare, debiased_rea
 from .sweep import save_sweep_plots, sweep, sweep_grid
 from .agent import CONDITIONS, admission_judge, check_settings, load_company, make_company
 from .case_study import case_study, final_rates, save_results, year_rates
+from .reproduce import LOCAL_ONLY, RECIPES, Settings
 from .cli import (
-    BENCH_COMMANDS, COUNT, FINITE, MODEL_HELP, POSITIVE, UsageError, api_flags, bench_cases, command, device_arg,
-    generation_flags, judge_model, local_flags, make_backend, number, quantization, run_main, writable_file)
+    BENCH_COMMANDS, COUNT, EXTRACT_MODES, FINITE, MODEL_HELP, POSITIVE, TEMPERATURE, UsageError, api_flags,
+    bench_cases, command, device_arg, generation_flags, judge_model, local_flags, make_backend, number,
+    prompt_template, quantization, run_main, writable_file)
 
 # %% auto #0
-__all__ = ['OTHER_MODEL', 'SWEEP_ONLY', 'SHOW_ONLY', 'COMMANDS', 'judge_backend', 'persona_extract', 'vector_model',
-           'persona_monitor', 'add_persona', 'steer_show', 'steer_sweep', 'steer_command', 'steering_flags',
-           'add_steer', 'agent_backend', 'agent_run', 'add_agent', 'main']
+__all__ = ['OTHER_MODEL', 'SWEEP_ONLY', 'SHOW_ONLY', 'RECIPE_FLAGS', 'COMMANDS', 'judge_backend', 'persona_extract',
+           'vector_model', 'persona_monitor', 'add_persona', 'steer_show', 'steer_sweep', 'steer_command',
+           'steering_flags', 'add_steer', 'agent_backend', 'agent_run', 'add_agent', 'recipe_flags', 'reproduce_run',
+           'add_reproduce', 'main']
 
 # %% ../nbs/99a_cli_research.ipynb #f3b6a1fc
 def judge_backend(judge:str|None, lm, model:str, **backend):
@@ -235,8 +238,63 @@ def add_agent(sub):
     p.add_argument('--vector', help='steer a local agent along this persona vector (with --layer and --coef)')
     steering_flags(p); generation_flags(p); local_flags(p); api_flags(p)
 
+# %% ../nbs/99a_cli_research.ipynb #47a3ea73
+RECIPE_FLAGS = ('judge', 'vector', 'layer', 'coefs', 'generations', 'questions')  # each recipe takes some of them
+
+def recipe_flags(name:str, given:dict, api_base:str|None) -> dict:
+    "The recipe flags that were given, each checked to be one that recipe `name` takes."
+    takes = inspect.signature(RECIPES[name]).parameters
+    if wrong := [k for k, v in given.items() if v is not None and k not in takes]:
+        raise UsageError(f'--{wrong[0]} does not apply to reproduce {name}')
+    if name in LOCAL_ONLY and api_base:
+        raise UsageError(f'reproduce {name} reads activations: give a local --model, not --api-base')
+    if name == 'steering_table' and (given['vector'] is None or given['layer'] is None):
+        raise UsageError("reproduce steering_table needs --vector FILE and --layer L (the paper's layer is not "
+                         'published, so there is no default)')
+    return {k: v for k, v in given.items() if v is not None}
+
+def reproduce_run(name:str, model:str, out:str, cases:int|None=None, runs:int|None=None,
+                  temperature:float|None=None, max_new_tokens:int|None=None, bench:str='seed',
+                  template:str|None=None, extract_mode:str='official', seed:int=0, **flags):
+    "One of the paper's experiments on a model, printed; its table, plot and settings written into `out`."
+    backend = flags  # the flags of `make_backend`, once the recipe's are taken out
+    kw = recipe_flags(name, {k: backend.pop(k) for k in RECIPE_FLAGS}, backend.get('api_base'))
+    device_arg(backend.get('device')); writable_folder(out)
+    if name != 'case_study': bench_cases(bench, cases)  # a bad --bench, before the model loads
+    if kw.get('vector'): load_vector(kw['vector'])
+    s = Settings(temperature, runs, max_new_tokens, cases, bench, template and prompt_template(template), extract_mode,
+                 seed, backend.get('batch_size', 8))
+    r = s.resolved('case_study' if name == 'case_study' else 'bench')
+    m = make_backend(model, **backend | dict(max_new_tokens=r.max_new_tokens, temperature=r.temperature))
+    if 'judge' in kw: kw['judge'] = m if kw['judge'] == model else make_backend(kw['judge'], **backend)
+    rep = RECIPES[name](m, settings=s, out=out, **kw)
+    paths = rep.save(out)
+    print(rep, f"wrote {', '.join(p.name for p in paths)} in {out}", sep='\n')
+    return rep
+
+def add_reproduce(sub):
+    p = command(sub, 'reproduce', reproduce_run, "one of the paper's experiments on a model, beside the paper's figures")
+    p.add_argument('name', choices=list(RECIPES), help='the experiment')
+    p.add_argument('--model', required=True, help=MODEL_HELP)
+    p.add_argument('--out', required=True, help='the folder for the answers and the results (rerun to resume)')
+    p.add_argument('--cases', type=POSITIVE, help='the first N cases of --bench (default: all)')
+    p.add_argument('--runs', type=POSITIVE, help="answers per case, or episodes per condition (default: the paper's)")
+    p.add_argument('--temperature', type=TEMPERATURE, help="default: the paper's 0.6")
+    p.add_argument('--max-new-tokens', type=POSITIVE, help="default: the paper's 32768 (8192 for the case study)")
+    p.add_argument('--bench', default='seed', help='seed, official, or the path of a JSON Lines case file')
+    p.add_argument('--template', help='a prompt template file (the official one, to match the paper)')
+    p.add_argument('--extract', dest='extract_mode', default='official', choices=EXTRACT_MODES)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--judge', help='extraction and CoT judge: a model spec, or with --api-base the API\'s name')
+    p.add_argument('--vector', help='persona_auc, steering_table: a persona vector file')
+    p.add_argument('--layer', type=POSITIVE, help='steering_table: the layer to steer (no default)')
+    p.add_argument('--coefs', type=FINITE, nargs='+', help="steering_table: default the paper's -4 0 2 3 4")
+    p.add_argument('--generations', type=COUNT, help='steering_table: free answers on the first N cases')
+    p.add_argument('--questions', type=POSITIVE, help='persona_auc: extraction questions, when extracting')
+    local_flags(p); api_flags(p)
+
 # %% ../nbs/99a_cli_research.ipynb #cc27d599
-COMMANDS = (*BENCH_COMMANDS, add_persona, add_steer, add_agent)
+COMMANDS = (*BENCH_COMMANDS, add_persona, add_steer, add_agent, add_reproduce)
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `survival-pressure`: 0; 2 with one line on stderr for an error the user can fix; 1 for a bug."

@@ -4,22 +4,24 @@
 
 # %% ../nbs/02_logprobs.ipynb #0cc283e1
 from __future__ import annotations
-import functools, inspect, math, re
+import copy, functools, inspect, math, re
 
 import numpy as np
 import torch
 
+from .chat import is_harmony
 from .models import (
     SurvivalPressureError, compute_dtype, encode, longest_first, model_generate, oom_hint, pad_left, stop_ids)
 
 # %% auto #0
 __all__ = ['MARKS', 'OPTIONS', 'PADDING_TOLERANCE', 'OptionTokenError', 'common_prefix', 'option_tokens', 'last_logprobs',
-           'cache_arg', 'pad_id', 'left_pad', 'batch_next_logprobs', 'croppable', 'next_logprobs', 'next_logprobs_flat',
-           'sequence_logprob', 'option_logprobs', 'superficial_prefix', 'inner_prefixes', 'p_second', 'option_mass',
-           'forced_choices', 'no_thinking', 'lm_forced', 'order_debiased', 'both_orders', 'lm_debiased', 'digit_tokens',
-           'number_tails', 'number_tree', 'number_probs', 'tree_inputs', 'node_logprobs', 'splits_numbers',
-           'top_numbers', 'greedy_logits', 'padding_gap', 'padding_tolerance', 'until_stop', 'parting',
-           'parting_margins']
+           'cache_arg', 'pad_id', 'left_pad', 'prefix_tree', 'tree_inputs', 'sliding_layers', 'tree_attention',
+           'tree_mask', 'shared_head', 'repeated', 'tree_pass', 'node_logprobs', 'batch_next_logprobs', 'croppable',
+           'next_logprobs', 'continued_logprobs', 'next_logprobs_flat', 'sequence_logprob', 'option_logprobs',
+           'superficial_prefix', 'inner_prefixes', 'p_second', 'option_mass', 'forced_choices', 'no_thinking',
+           'read_pairs', 'lm_forced', 'order_debiased', 'both_orders', 'lm_debiased', 'digit_tokens', 'number_tails',
+           'number_tree', 'number_probs', 'splits_numbers', 'top_numbers', 'greedy_logits', 'padding_gap',
+           'padding_tolerance', 'until_stop', 'parting', 'parting_margins']
 
 # %% ../nbs/02_logprobs.ipynb #640f34e1
 MARKS = {'superficial': '[[Final Choice of Superficial Thought]]', 'inner': '[[Final Choice of Inner Thought]]'}
@@ -61,6 +63,108 @@ def left_pad(rows:list[list[int]], pad:int, device) -> tuple[torch.Tensor, torch
     ids = torch.tensor([[pad] * (n - len(r)) + r for r in rows], device=device)
     return ids, torch.tensor([[0] * (n - len(r)) + [1] * len(r) for r in rows], device=device)
 
+# %% ../nbs/02_logprobs.ipynb #e76244a8
+def prefix_tree(tails:list[list[int]]) -> list[tuple]:
+    "Every prefix of the tails, the root `()` included, shortest first: the nodes of their tree."
+    return sorted({tuple(t[:i]) for t in tails for i in range(len(t) + 1)}, key=lambda n: (len(n), n))
+
+def tree_inputs(lm, ctxs:list[list[int]], trees:list[list[tuple]], start:int=0):
+    ("Input ids, the attention allowed (batch x 1 x T x start+T) and positions: each context, then its tree's "
+     "tokens (nodes by depth, the root first), left-padded; `start` tokens shared by every row come first, cached.")
+    seqs = [c + [n[-1] for n in t[1:]] for c, t in zip(ctxs, trees)]
+    B, T = len(seqs), max(map(len, seqs))
+    ids, pos = torch.full((B, T), pad_id(lm), dtype=torch.long), torch.zeros(B, T, dtype=torch.long)
+    allow = torch.zeros(B, 1, T, start + T, dtype=torch.bool)
+    for b, (c, t, s) in enumerate(zip(ctxs, trees, seqs)):
+        off, L = T - len(s), len(c)
+        k = start + off  # the key index of the row's first token
+        ids[b, off:], pos[b, off:off + L] = torch.tensor(s), torch.arange(start, start + L)
+        allow[b, 0, off:, :start] = True  # every real token sees the shared head
+        allow[b, 0, off:off + L, k:k + L] = torch.ones(L, L, dtype=torch.bool).tril()
+        at = {n: off + L - 1 + i for i, n in enumerate(t)}  # the root's logits are the context's last position
+        for n in t[1:]:
+            allow[b, 0, at[n], k:k + L] = True
+            allow[b, 0, at[n], [start + at[n[:i]] for i in range(1, len(n) + 1)]] = True
+            pos[b, at[n]] = start + L + len(n) - 1
+        allow[b, 0, range(off), range(start, start + off)] = True  # padding sees itself only
+    return ids, allow, pos
+
+# %% ../nbs/02_logprobs.ipynb #1c832033
+def sliding_layers(lm) -> list[bool]:
+    "For each layer, whether it attends over a sliding window."
+    from transformers import DynamicCache
+    return [getattr(l, 'is_sliding', False) is True for l in DynamicCache(config=lm.model.config).layers]
+
+def tree_attention(lm) -> bool:
+    "Whether the model takes a custom 4D mask for each kind of layer it has (sdpa or eager attention)."
+    cfg = lm.model.config
+    if getattr(cfg, '_attn_implementation', None) not in ('sdpa', 'eager'): return False
+    if (kinds := getattr(cfg.get_text_config(), 'layer_types', None)) is not None:
+        return set(kinds) <= {'full_attention', 'sliding_attention'}
+    return all(slide := sliding_layers(lm)) or not any(slide)
+
+def tree_mask(lm, allow, pos, start:int=0):
+    "The mask the model takes: boolean for sdpa, additive for eager; windowed for sliding layers, by kind where mixed."
+    slide, near = sliding_layers(lm), allow
+    if any(slide):
+        keys = torch.cat([torch.arange(start).expand(len(pos), -1), pos], -1)
+        near = allow & (pos[:, None, :, None] - keys[:, None, None, :] < lm.model.config.get_text_config().sliding_window)
+    def form(a):
+        if lm.model.config._attn_implementation == 'sdpa': return a.to(lm.device)
+        dtype = lm.model.dtype if lm.model.dtype.is_floating_point else torch.float32
+        return torch.zeros(a.shape, dtype=dtype).masked_fill(~a, torch.finfo(dtype).min).to(lm.device)
+    if torch.equal(near, allow): return form(allow)
+    if all(slide): return form(near)
+    return {'full_attention': form(allow), 'sliding_attention': form(near)}
+
+# %% ../nbs/02_logprobs.ipynb #5e6f5c17
+def shared_head(lm, ctxs:list[list[int]]) -> tuple[int, object]:
+    "How many tokens every context starts with (each keeps one of its own), run once into a cache; (0, None): none."
+    from transformers import DynamicCache
+    n = min(common_prefix(ctxs), min(map(len, ctxs)) - 1)
+    if n < 1 or len(ctxs) < 2 or any(sliding_layers(lm)): return 0, None
+    cache = DynamicCache(config=lm.model.config)
+    lm.model(input_ids=torch.tensor([ctxs[0][:n]], device=lm.device), use_cache=True, logits_to_keep=1,
+             **{cache_arg(type(lm.model)): cache})
+    return n, cache
+
+def repeated(cache, n:int):
+    "A copy of a one-row cache for `n` rows."
+    c = copy.deepcopy(cache)
+    c.batch_repeat_interleave(n)
+    return c
+
+def tree_pass(lm, ctxs, trees, want:list[int], keep:list[list[int]], start:int=0, cache=None) -> list[np.ndarray]:
+    "One forward pass of a batch of trees: log P(want) after the nodes `keep[r]` of each row's tree."
+    ids, allow, pos = tree_inputs(lm, ctxs, trees, start)
+    at = [[ids.shape[1] - len(t) + i for i in k] for t, k in zip(trees, keep)]
+    cols = sorted({i for a in at for i in a})
+    kw = {} if cache is None else {cache_arg(type(lm.model)): repeated(cache, len(ctxs))}
+    with oom_hint(f'reading log-probabilities for a batch of {len(ctxs)}'):
+        logits = lm.model(input_ids=ids.to(lm.device), attention_mask=tree_mask(lm, allow, pos, start),
+                          position_ids=pos.to(lm.device), use_cache=cache is not None,
+                          logits_to_keep=torch.tensor(cols, device=lm.device), **kw).logits
+    lp, col = logits.float().log_softmax(-1)[..., want], {c: j for j, c in enumerate(cols)}
+    return [lp[b, [col[i] for i in a]].cpu().numpy() for b, a in enumerate(at)]
+
+@torch.inference_mode()
+def node_logprobs(lm, ctxs:list[list[int]], trees:list[list[tuple]], want:list[int], batch_size:int=8,
+                  keep:list[list[int]]|None=None, # per row, the nodes whose next token we want (default: all)
+                  ) -> list[np.ndarray]:
+    "log P(want | context + node) for the nodes of each tree: one pass per batch, or cached continuations."
+    keep = keep or [list(range(len(t))) for t in trees]
+    if not tree_attention(lm):
+        groups = [[c + list(t[i]) for i in k] for c, t, k in zip(ctxs, trees, keep)]
+        return list(map(np.array, continued_logprobs(lm, groups, [[want] * len(k) for k in keep], batch_size)))
+    start, cache = shared_head(lm, ctxs)
+    order, out = sorted(range(len(ctxs)), key=lambda r: -len(ctxs[r]) - len(trees[r])), [None] * len(ctxs)
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]
+        lps = tree_pass(lm, [ctxs[r][start:] for r in idx], [trees[r] for r in idx], want, [keep[r] for r in idx],
+                        start, cache)
+        for r, lp in zip(idx, lps): out[r] = lp
+    return out
+
 # %% ../nbs/02_logprobs.ipynb #a3900c8c
 @torch.inference_mode()
 def batch_next_logprobs(lm, groups:list[list[list[int]]], # per row, its contexts (token ids)
@@ -91,12 +195,23 @@ def batch_next_logprobs(lm, groups:list[list[list[int]]], # per row, its context
 # %% ../nbs/02_logprobs.ipynb #34ebd556
 def croppable(lm) -> bool:
     "Whether the model's key-value cache can be cropped (not so with sliding-window layers)."
-    from transformers import DynamicCache
-    return all(getattr(l, 'is_sliding', False) is False for l in DynamicCache(config=lm.model.config).layers)
+    return not any(sliding_layers(lm))
 
 def next_logprobs(lm, groups:list[list[list[int]]], want:list[list[list[int]]],
                   batch_size:int=8) -> list[list[list[float]]]:
-    "log P(token | context) for the tokens `want[r][j]` after each context `groups[r][j]`, batched by rows."
+    "log P(token | context) for the tokens `want[r][j]` after each context `groups[r][j]`: each row one tree."
+    if not tree_attention(lm): return continued_logprobs(lm, groups, want, batch_size)
+    heads = [g[0][:common_prefix(g)] for g in groups]
+    tails = [[c[len(h):] for c in g] for h, g in zip(heads, groups)]
+    trees = [prefix_tree(ts) for ts in tails]
+    cols = sorted({w for wr in want for ws in wr for w in ws})
+    lps = node_logprobs(lm, heads, trees, cols, batch_size, [[t.index(tuple(x)) for x in ts] for t, ts in zip(trees, tails)])
+    col = {w: i for i, w in enumerate(cols)}
+    return [[lp[j, [col[w] for w in ws]].tolist() for j, ws in enumerate(wr)] for lp, wr in zip(lps, want)]
+
+def continued_logprobs(lm, groups:list[list[list[int]]], want:list[list[list[int]]],
+                       batch_size:int=8) -> list[list[list[float]]]:
+    "`next_logprobs` without a tree: each text continues its row's cached prefix, or runs in full."
     if not croppable(lm):  # each context on its own row
         flat = [[c] for g in groups for c in g]
         it = iter(next_logprobs_flat(lm, flat, [[w] for ws in want for w in ws], batch_size))
@@ -189,12 +304,22 @@ def forced_choices(read, # `read(groups of texts)` -> per text (log P(option 1),
         out.append(f)
     return out
 
-def no_thinking(tok) -> bool|None: return False if 'enable_thinking' in (tok.chat_template or '') else None
+def no_thinking(tok) -> bool|None:
+    "False where the chat format can switch reasoning off (Qwen3's `enable_thinking`, gpt-oss's final channel), else None."
+    return False if is_harmony(tok) or 'enable_thinking' in (tok.chat_template or '') else None
 
-def lm_forced(lm, prompts:list, answers:list[str|None]|None=None, batch_size:int=8) -> list[dict]:
+def read_pairs(read, groups:list) -> list:
+    "`read` with each two consecutive groups as one (a case's two orders: one tree), split back."
+    both = read([a + b for a, b in zip(groups[::2], groups[1::2])])
+    return [part for a, ab in zip(groups[::2], both) for part in (ab[:len(a)], ab[len(a):])]
+
+def lm_forced(lm, prompts:list, answers:list[str|None]|None=None, batch_size:int=8,
+              paired:bool=False, # prompts two by two are one case in its two orders: each pair read as one tree
+              ) -> list[dict]:
     "Forced choices of a loaded model (thinking switched off where the chat template can)."
     def chat(p): return lm.format(p, no_thinking(lm.tokenizer))
-    return forced_choices(lambda groups: option_logprobs(lm, groups, batch_size), chat, prompts, answers)
+    def read(groups): return option_logprobs(lm, groups, max(1, batch_size // 2) if paired else batch_size)
+    return forced_choices(functools.partial(read_pairs, read) if paired else read, chat, prompts, answers)
 
 # %% ../nbs/02_logprobs.ipynb #40e5bb54
 def order_debiased(in_order:dict, swapped:dict) -> dict:
@@ -215,7 +340,7 @@ def both_orders(forced, # `forced(prompts)` -> a `forced_choices` row per prompt
 
 def lm_debiased(lm, pairs:list[tuple], batch_size:int=8) -> list[dict]:
     "Order-debiased forced choices of a loaded model (prefill)."
-    return both_orders(lambda prompts: lm_forced(lm, prompts, batch_size=batch_size), pairs)
+    return both_orders(lambda prompts: lm_forced(lm, prompts, batch_size=batch_size, paired=True), pairs)
 
 # %% ../nbs/02_logprobs.ipynb #9b3f9aa9
 _digit_tokens = {}
@@ -232,9 +357,8 @@ def number_tails(tok, text:str, special:bool=False) -> tuple[list[int], list[lis
     return ids[0][:k], [x[k:] for x in ids]
 
 def number_tree(tails:list[list[int]]) -> list[tuple]:
-    ("Every prefix of the numbers' tokens (the root `()` included), shortest first: "
-     "the contexts whose next token we need.")
-    return sorted({tuple(t[:i]) for t in tails for i in range(len(t) + 1)}, key=lambda n: (len(n), n))
+    "Every prefix of the numbers' tokens (`prefix_tree`): the contexts whose next token we need."
+    return prefix_tree(tails)
 
 def number_probs(lm, texts:list[str], batch_size:int=8) -> list[dict[int, float]]:
     "P(the answer is `n` and no digit follows), n = 0..100, after each text (a prompt already formatted)."
@@ -245,50 +369,12 @@ def number_probs(lm, texts:list[str], batch_size:int=8) -> list[dict[int, float]
     col = {x: i for i, x in enumerate(want)}
     dcols = [col[d] for d in D]
     out = []
-    for start in range(0, len(texts), batch_size):
-        part = slice(start, start + batch_size)
-        lps = node_logprobs(lm, [c for c, _ in plans[part]], trees[part], want)
-        for (_, tails), ns, lp in zip(plans[part], trees[part], lps):
-            p = {n: np.exp(np.asarray(v, dtype=np.float64)) for n, v in zip(ns, lp)}
-            stop = {n: max(0.0, 1 - float(p[n][dcols].sum())) for n in ns}
-            out.append({k: float(np.prod([p[t[:i]][col[x]] for i, x in enumerate(t)])) * stop[t]
-                        for k, t in enumerate(map(tuple, tails))})
+    for (_, tails), ns, lp in zip(plans, trees, node_logprobs(lm, [c for c, _ in plans], trees, want, batch_size)):
+        p = {n: np.exp(np.asarray(v, dtype=np.float64)) for n, v in zip(ns, lp)}
+        stop = {n: max(0.0, 1 - float(p[n][dcols].sum())) for n in ns}
+        out.append({k: float(np.prod([p[t[:i]][col[x]] for i, x in enumerate(t)])) * stop[t]
+                    for k, t in enumerate(map(tuple, tails))})
     return out
-
-# %% ../nbs/02_logprobs.ipynb #f25f7ea3
-def tree_inputs(lm, ctxs:list[list[int]], trees:list[list[tuple]]):
-    ("Input ids, 4D attention mask and positions: each context, then its tree's tokens "
-     "(nodes by depth, the root () first).")
-    seqs = [c + [n[-1] for n in t[1:]] for c, t in zip(ctxs, trees)]
-    B, T = len(seqs), max(map(len, seqs))
-    ids, pos = torch.full((B, T), pad_id(lm), dtype=torch.long), torch.zeros(B, T, dtype=torch.long)
-    allow = torch.zeros(B, 1, T, T, dtype=torch.bool)
-    for b, (c, t, s) in enumerate(zip(ctxs, trees, seqs)):
-        off, L = T - len(s), len(c)
-        ids[b, off:], pos[b, off:off + L] = torch.tensor(s), torch.arange(L)
-        allow[b, 0, off:off + L, off:off + L] = torch.ones(L, L, dtype=torch.bool).tril()
-        at = {n: off + L - 1 + i for i, n in enumerate(t)}  # the root's logits are the context's last position
-        for n in t[1:]:
-            allow[b, 0, at[n], off:off + L] = True
-            allow[b, 0, at[n], [at[n[:k]] for k in range(1, len(n) + 1)]] = True
-            pos[b, at[n]] = L + len(n) - 1
-        allow[b, 0, list(range(off)), list(range(off))] = True  # padding sees itself only
-    dtype = lm.model.dtype if lm.model.dtype.is_floating_point else torch.float32
-    mask = torch.zeros(allow.shape, dtype=dtype).masked_fill(~allow, torch.finfo(dtype).min)
-    return ids.to(lm.device), mask.to(lm.device), pos.to(lm.device)
-
-@torch.inference_mode()
-def node_logprobs(lm, ctxs:list[list[int]], trees:list[list[tuple]], want:list[int]) -> list:
-    "log P(want | context + node) for every node of each tree: one pass with tree attention, or cached continuations."
-    if getattr(lm.model.config, '_attn_implementation', None) not in ('sdpa', 'eager'):
-        return next_logprobs(lm, [[c + list(n) for n in t] for c, t in zip(ctxs, trees)],
-                             [[want] * len(t) for t in trees], len(ctxs))
-    ids, mask, pos = tree_inputs(lm, ctxs, trees)
-    K = max(map(len, trees))
-    with oom_hint(f'reading number probabilities for a batch of {len(ctxs)}'):
-        lp = lm.model(input_ids=ids, attention_mask=mask, position_ids=pos,
-                      logits_to_keep=K).logits.float().log_softmax(-1)[:, :, want]
-    return [lp[b, K - len(t):].cpu().numpy() for b, t in enumerate(trees)]
 
 # %% ../nbs/02_logprobs.ipynb #dc07e4e6
 def splits_numbers(tok) -> bool:

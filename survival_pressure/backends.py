@@ -21,8 +21,8 @@ from .models import Generation, ModelLoadError, SurvivalPressureError, generate_
 __all__ = ['RETRYABLE', 'FATAL', 'ConnectionHook', 'default_on_connection_error', 'TEXT_PROTOCOL', 'CALL', 'Failure', 'Answer',
            'Reply', 'Backend', 'collect', 'LocalBackend', 'APIError', 'ForcedNotSupported', 'ScoreNotSupported',
            'Unanswered', 'retry_after', 'api_style', 'api_generation', 'ServerDied', 'loop_in_thread', 'run_async',
-           'APIBackend', 'load_tokenizer', 'read_call', 'parse_tool_calls', 'tool_list', 'native_tools',
-           'template_messages', 'render', 'local_reply', 'api_reply']
+           'reported_steering', 'APIBackend', 'load_tokenizer', 'read_call', 'parse_tool_calls', 'tool_list',
+           'native_tools', 'template_messages', 'render', 'local_reply', 'api_reply']
 
 # %% ../nbs/03_backends.ipynb #cd7b8984
 @dataclass
@@ -172,6 +172,12 @@ def run_async(make):
     async def put_value(put): put(await make())
     return next(loop_in_thread(put_value))
 
+# %% ../nbs/03_backends.ipynb #b1e8741c
+def reported_steering(models:list[dict], name:str) -> dict|None:
+    "The `steering` field of the model `name` in a GET /models list (of the only model, if `name` is not listed)."
+    mine = [m for m in models if m.get('id') == name] or (models if len(models) == 1 else [])
+    return mine[0].get('steering') if mine else None
+
 # %% ../nbs/03_backends.ipynb #313af8b9
 class APIBackend:
     "A model behind an OpenAI-compatible API."
@@ -200,7 +206,7 @@ class APIBackend:
     def settings(self) -> dict:
         return dict(kind='api', name=self.name, base_url=self.base_url, api_key_env=self.api_key_env,
                     concurrency=self.concurrency, timeout=self.timeout, retries=self.retries,
-                    max_tokens=self.max_tokens, temperature=self.temperature)
+                    max_tokens=self.max_tokens, temperature=self.temperature, steering=self.served_steering())
     def redact(self, e) -> str: return str(e).replace(self._key, '***') if self._key != 'no-key' else str(e)
     def where(self) -> str: return f'{self.name} at {self.base_url or "OpenAI"}'
 
@@ -212,6 +218,19 @@ class APIBackend:
             async def limited(x):
                 async with sem: return await one(client, x)
             return await asyncio.gather(*(limited(x) for x in items))
+
+    def served_steering(self) -> dict|None:
+        "The steering the server reports for this model (`steering` in its GET /models, chapter 15), read once."
+        if self.base_url is None: return None
+        if not hasattr(self, '_served'):
+            ask = lambda c, _: self.call(lambda: c.models.list())
+            try: page = run_async(lambda: self.each([None], ask))[0][0]
+            except Unanswered as u:
+                if isinstance(u.error, openai.NotFoundError): page = None  # a server without the list steers nothing
+                else: raise APIError(f'{self.where()}: GET /models, which says whether the server steers, failed: '
+                                     f'{type(u.error).__name__}: {self.redact(u.error)}') from None
+            self._served = reported_steering([m.model_dump() for m in page.data] if page else [], self.name)
+        return self._served
 
     async def call(self, request) -> tuple[object, int]:
         "(`await request()`, attempts): rate limits, server errors and timeouts are retried with backoff."

@@ -4,13 +4,13 @@
 
 # %% ../nbs/99a_cli_research.ipynb #9e3c884b
 from __future__ import annotations
-import inspect, sys
+import inspect, os, signal, sys
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
-from .models import load_model
+from .models import cache_dir, embedded_gguf, load_model
 from .bench import PromptTemplate
 from .backends import LocalBackend
 from .run import StoreError, read_records, writable_folder
@@ -22,6 +22,10 @@ from .sweep import save_sweep_plots, sweep, sweep_grid
 from .agent import CONDITIONS, admission_judge, check_settings, load_company, make_company
 from .case_study import case_study, final_rates, save_results, year_rates
 from .reproduce import LOCAL_ONLY, RECIPES, Settings
+from .metrics import headline, summarize
+from .serve import SERVERS, export_control_vector, serve_gguf
+from .steer import vector_hash
+from .vectors import model_name
 from .cli import (
     BENCH_COMMANDS, COUNT, EXTRACT_MODES, FINITE, MODEL_HELP, POSITIVE, TEMPERATURE, UsageError, api_flags,
     bench_cases, command, device_arg, generation_flags, judge_model, local_flags, make_backend, number,
@@ -31,7 +35,8 @@ from .cli import (
 __all__ = ['OTHER_MODEL', 'SWEEP_ONLY', 'SHOW_ONLY', 'RECIPE_FLAGS', 'COMMANDS', 'judge_backend', 'persona_extract',
            'vector_model', 'persona_monitor', 'add_persona', 'steer_show', 'steer_sweep', 'steer_command',
            'steering_flags', 'add_steer', 'agent_backend', 'agent_run', 'add_agent', 'recipe_flags', 'reproduce_run',
-           'add_reproduce', 'main']
+           'add_reproduce', 'served_gguf', 'control_vector', 'serve_model', 'add_serve', 'import_inspect',
+           'add_import_inspect', 'main']
 
 # %% ../nbs/99a_cli_research.ipynb #f3b6a1fc
 def judge_backend(judge:str|None, lm, model:str, **backend):
@@ -293,8 +298,78 @@ def add_reproduce(sub):
     p.add_argument('--questions', type=POSITIVE, help='persona_auc: extraction questions, when extracting')
     local_flags(p); api_flags(p)
 
+# %% ../nbs/99a_cli_research.ipynb #2ae4d954
+def served_gguf(model:str) -> Path:
+    "The GGUF file llama.cpp serves for `--model`: the embedded model's, or a `.gguf` file."
+    if model == 'embedded': return embedded_gguf()
+    path = Path(model).expanduser()
+    if path.suffix == '.gguf' and path.is_file(): return path
+    raise UsageError(f"--model {model}: llama.cpp serves GGUF files: give 'embedded' or a .gguf file (convert a "
+                     "model folder with llama.cpp's convert_hf_to_gguf.py)")
+
+def control_vector(gguf:Path, model:str, vector:str|None, layer:int|None, coef:float|None, mode:str='raw',
+                   other_model:bool=False) -> Path|None:
+    "The control-vector file to serve with (exported into the cache), or None: the plain model."
+    if not vector:
+        if layer is not None or coef is not None: raise UsageError('--layer and --coef steer along a --vector FILE')
+        return None
+    if layer is None or coef is None: raise UsageError('--vector needs --layer L and --coef C')
+    vec = load_vector(vector)
+    mine, names = vec.meta.get('model'), {model_name(model)} | ({'embedded'} if gguf == embedded_gguf() else set())
+    if mine and model_name(mine) not in names and not other_model:
+        raise UsageError(f'{vector} was extracted from {mine}, not from {model}: another model has directions of its '
+                         'own (--other-model serves it knowingly)')
+    if coef == 0: return None  # coefficient 0 is the plain model
+    s = Steering(vec, [layer], coef, mode=mode)
+    folder = cache_dir()/'control_vectors'; folder.mkdir(parents=True, exist_ok=True)
+    return export_control_vector(s, gguf, folder/f'{vector_hash(vec)}-{gguf.stem}-l{layer}-{mode}-{coef:g}.gguf')
+
+def serve_model(model:str='embedded', vector:str|None=None, layer:int|None=None, coef:float|None=None,
+                mode:str='raw', other_model:bool=False, port:int=8080, host:str='127.0.0.1',
+                alias:str|None=None, n_ctx:int=4096, api_key_env:str|None=None, chat_format:str|None=None):
+    "Serve `model` on llama.cpp, steered along `vector` at `layer` by `coef` (else plain), until Ctrl-C or its death."
+    gguf = served_gguf(model)
+    cv = control_vector(gguf, model, vector, layer, coef, mode, other_model)
+    key = os.environ.get(api_key_env) if api_key_env else None
+    if api_key_env and not key: raise UsageError(f'--api-key-env {api_key_env}: that variable is not set')
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))  # stop the server too
+    with serve_gguf(gguf, alias or gguf.stem, n_ctx, key, port, None, chat_format, cv, host) as url:
+        what = f'steered at layer {layer} by {coef:g} ({mode}) along {vector}' if cv else 'plain'
+        print(f'serving {alias or gguf.stem} at {url}, {what}; Ctrl-C stops it', flush=True)
+        try:
+            while not SERVERS[url].ended.wait(1): pass
+        except KeyboardInterrupt: pass
+
+def add_serve(sub):
+    p = command(sub, 'serve', serve_model, "serve a model, steered or plain, over the OpenAI API on llama.cpp")
+    p.add_argument('--model', default='embedded', help="'embedded' or a .gguf file")
+    p.add_argument('--vector', help='a persona vector file to steer along (with --layer and --coef)')
+    p.add_argument('--layer', type=POSITIVE, help='the layer to steer: 2 to the block count (llama.cpp cannot steer 1)')
+    p.add_argument('--coef', type=FINITE, help='how much of the vector to add (0: the plain model)')
+    p.add_argument('--mode', choices=MODES, default='raw'); p.add_argument('--other-model', **OTHER_MODEL)
+    p.add_argument('--port', type=POSITIVE, default=8080); p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--alias', help="the model name clients use (default: the file's name)")
+    p.add_argument('--n-ctx', type=POSITIVE, default=4096, help='context length in tokens')
+    p.add_argument('--api-key-env', help='the environment variable holding a key clients must send')
+    p.add_argument('--chat-format', help="llama.cpp's chat format, e.g. chatml-function-calling for tool calls")
+
+def import_inspect(log:str, out:str) -> dict:
+    "Read an inspect log of the survivalbench task into run folder `out`, and print its headline."
+    try: from survival_pressure.inspect_task import import_log  # the one module that needs inspect_ai
+    except ImportError:
+        raise UsageError("import-inspect needs inspect_ai: pip install 'survival-pressure[inspect]'") from None
+    records = import_log(log, out)
+    s = summarize(read_records(Path(out)/'results.jsonl'))
+    print(f'{len(records)} records from {log} in {out}', headline(s), sep='\n')
+    return s
+
+def add_import_inspect(sub):
+    p = command(sub, 'import-inspect', import_inspect, 'read an inspect log of the survivalbench task into a run folder')
+    p.add_argument('log', help='an inspect log (.eval or .json) of the survivalbench task')
+    p.add_argument('--out', required=True, help='the run folder (made if missing; records already there are kept)')
+
 # %% ../nbs/99a_cli_research.ipynb #cc27d599
-COMMANDS = (*BENCH_COMMANDS, add_persona, add_steer, add_agent, add_reproduce)
+COMMANDS = (*BENCH_COMMANDS, add_persona, add_steer, add_agent, add_reproduce, add_serve, add_import_inspect)
 
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `survival-pressure`: 0; 2 with one line on stderr for an error the user can fix; 1 for a bug."

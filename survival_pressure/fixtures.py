@@ -4,140 +4,17 @@
 
 # %% ../nbs/97_fixtures.ipynb #1af46aba
 from __future__ import annotations
-import contextlib, http.server, importlib.util, json, os, random, signal, socket, subprocess, sys, tempfile
-import threading, time, urllib.error, urllib.request
+import http.server, json, random, threading, time, urllib.error, urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import backends
-from .backends import ServerDied
-from .models import cache_dir, embedded_gguf
+from .models import cache_dir
+from .serve import (SERVERS, death_reason, free_port, on_connection_error, serve_gguf,  # the test
+                                     server_command, server_death)  # servers of every API chapter (chapter 15)
 from .testing import vocab_path
 
 # %% auto #0
-__all__ = ['SIGNAL_FIXES', 'SERVERS', 'SERVER_MAIN', 'FAMILY_VOCAB', 'free_port', 'wait_http', 'death_reason', 'ServerWatch',
-           'server_death', 'on_connection_error', 'server_command', 'started', 'serve_gguf', 'FaultProxy',
-           'proxy_handler', 'vocab_dir', 'vocab_tokenizer', 'persona_files']
-
-# %% ../nbs/97_fixtures.ipynb #10e93e0e
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-def wait_http(url:str, proc:subprocess.Popen|None=None, timeout:float=120) -> None:
-    "Wait until `url` answers 200 (or `proc` dies, or time runs out)."
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f'the server exited with status {proc.returncode}')
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200: return
-        except (urllib.error.URLError, OSError): time.sleep(0.3)
-    raise TimeoutError(f'{url} did not answer within {timeout} s')
-
-# %% ../nbs/97_fixtures.ipynb #963a052b
-SIGNAL_FIXES = {  # what each death means, and the fix
-    'SIGILL': 'illegal instruction: llama.cpp was compiled for another CPU; '
-              'rebuild it portably with `make llama`',
-    'SIGKILL': 'killed without warning, often by the out-of-memory killer: free memory, use a smaller model',
-    'SIGSEGV': 'segmentation fault in llama.cpp: rebuild it with `make llama`; if it persists, read the log',
-    'SIGBUS': 'bus error: was the GGUF file changed or cut while served? check it, or rebuild (`make llama`)',
-    'SIGABRT': 'llama.cpp aborted on a failed check: read the log below (a damaged GGUF, a too large n_ctx?)',
-}
-
-def death_reason(returncode:int) -> str:
-    "What a process's exit status says about its death, and what to do."
-    if returncode >= 0: return f'it exited with status {returncode}; read its log below'
-    try: name = signal.Signals(-returncode).name
-    except ValueError: return f'it was killed by signal {-returncode}'
-    fix = SIGNAL_FIXES.get(name, f'{signal.strsignal(-returncode)}; read its log below')
-    return f'it was killed by {name}: {fix}'
-
-# %% ../nbs/97_fixtures.ipynb #a1479e41
-class ServerWatch:
-    "A server process, and a thread that waits for its end and records how it died (unless `stop` ended it)."
-    def __init__(self, proc:subprocess.Popen, log, url:str):
-        self.proc, self.log, self.url, self.stopping, self.message = proc, log, url, False, None
-        self.ended = threading.Event()
-        threading.Thread(target=self.watch, daemon=True).start()
-
-    def watch(self):
-        rc = self.proc.wait()
-        crash = rc < 0 and -rc not in (signal.SIGTERM, signal.SIGKILL)
-        if not self.stopping or crash:
-            why = death_reason(rc)
-            self.message = f'the llama.cpp server at {self.url} died: {why}; its log ends:\n{self.tail()}'
-        self.ended.set()
-
-    def tail(self, n:int=2000) -> str:
-        fd = self.log.fileno()
-        return os.pread(fd, n, max(0, os.fstat(fd).st_size - n)).decode(errors='replace')
-
-    def stop(self):
-        if not self.ended.is_set():
-            self.stopping = True
-            self.proc.terminate()
-            if not self.ended.wait(10): self.proc.kill()
-        self.ended.wait()
-
-# %% ../nbs/97_fixtures.ipynb #d75090ea
-SERVERS = {}  # base URL -> the ServerWatch of a server that `serve_gguf` runs
-
-def server_death(base_url:str|None, wait:float=0.0) -> str|None:
-    "How our server at `base_url` died; None while it lives (waiting up to `wait` s for it) or if not ours."
-    w = SERVERS.get(str(base_url).rstrip('/'))
-    return w.message if w is not None and w.ended.wait(wait) else None
-
-def on_connection_error(base_url:str|None) -> str|None:
-    "The backends' hook: after a refused connection, how our server at `base_url` died (its watch has a second)."
-    return server_death(base_url, wait=1.0)
-
-# %% ../nbs/97_fixtures.ipynb #3b2361e1
-SERVER_MAIN = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
-               "sys.argv[0] = 'llama_cpp.server'; "
-               "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
-
-def server_command(gguf, alias:str, port:int, n_ctx:int, api_key:str|None, threads:int|None,
-                   chat_format:str|None=None) -> list[str]:
-    cmd = [sys.executable, '-c', SERVER_MAIN, '--model', str(gguf or embedded_gguf()), '--model_alias', alias,
-           '--host', '127.0.0.1', '--port', str(port), '--n_ctx', str(n_ctx), '--verbose', 'False']
-    cmd += ['--api_key', api_key] if api_key else []
-    cmd += ['--chat_format', chat_format] if chat_format else []
-    threads = threads or int(os.environ.get('OMP_NUM_THREADS') or 0)  # make test gives each notebook its share
-    return cmd + (['--n_threads', str(threads), '--n_threads_batch', str(threads)] if threads else [])
-
-def started(watch:ServerWatch, url:str):
-    "Wait until the server answers `url`; one that dies or hangs while starting is an error with its log."
-    try: wait_http(url, watch.proc)
-    except (RuntimeError, TimeoutError) as e:
-        if watch.ended.wait(1) and watch.message: raise ServerDied(watch.message) from None
-        raise RuntimeError(f'{e}; its log ends:\n{watch.tail()}') from None
-
-@contextlib.contextmanager
-def serve_gguf(gguf:str|Path|None=None, # a GGUF file; default: the embedded model
-               alias:str='smollm2-135m', # the model name clients use
-               n_ctx:int=4096, api_key:str|None=None, port:int|None=None, threads:int|None=None,
-               chat_format:str|None=None, # e.g. 'chatml-function-calling' for tool calls; default: the GGUF's template
-              ):
-    "Serve a GGUF file with llama.cpp's OpenAI-compatible server on loopback, watched; yields the base URL."
-    if importlib.util.find_spec('llama_cpp') is None:
-        raise RuntimeError("serve_gguf needs llama.cpp's server: pip install 'llama-cpp-python[server]'")
-    port = port or free_port()
-    url = f'http://127.0.0.1:{port}/v1'
-    with tempfile.TemporaryFile() as log:
-        cmd = server_command(gguf, alias, port, n_ctx, api_key, threads, chat_format)
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        watch = SERVERS[url] = ServerWatch(proc, log, url)
-        backends.default_on_connection_error = on_connection_error  # a dead server of ours fails at once
-        try:
-            started(watch, url.replace('/v1', '/docs') if api_key else url + '/models')
-            yield url
-        except BaseException as e:
-            watch.stop()
-            if watch.message and watch.message not in str(e): e.add_note(watch.message)
-            raise
-        finally: watch.stop(); SERVERS.pop(url, None)
-    if watch.message: raise ServerDied(watch.message)
+__all__ = ['FAMILY_VOCAB', 'FaultProxy', 'proxy_handler', 'vocab_dir', 'vocab_tokenizer', 'persona_files']
 
 # %% ../nbs/97_fixtures.ipynb #6db29455
 class FaultProxy:

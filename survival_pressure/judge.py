@@ -146,7 +146,7 @@ KINDS = {  # kind: (default prompt, placeholders); those in SCORED_KINDS (metric
 @dataclass
 class Verdict:
     "One judge's reading of one record."
-    key: str                    # [judge model, judge hash, the record's key]
+    key: str                    # [judge model, judge hash, the record's key] (+ the judge's steering, if any)
     kind: str                   # cot, risk, trait or coherence
     verdict: int|None = None    # binary kinds: 1, 0, -1 invalid or failed, -2 nothing to judge
     score: float|None = None    # score kinds: 0-100, None when unscored
@@ -212,7 +212,9 @@ def judged_text(kind:str, rec:dict) -> str|None:
     return t if isinstance(t, str) and t.strip() else None
 
 def judgment_key(judge:Judge, rec:dict) -> str:
-    return json.dumps([judge.backend.name, judge.hash, record_key(rec)])
+    "What a verdict is stored under: the judge's model, its steering where it steers (chapters 10, 15), prompt, record."
+    steering = judge.backend.settings().get('steering')
+    return json.dumps([judge.backend.name, judge.hash, record_key(rec)] + ([steering] if steering else []))
 
 def stored_verdicts(path:Path|None) -> dict[str, dict]:
     "The verdicts in `path` by key (a torn last line, left by a crash, is moved aside first)."

@@ -73,8 +73,8 @@ def steered_tokens(args, kwargs, positions:str) -> torch.Tensor:
     x = kwargs['inputs_embeds'] if x is None else x
     B, T = x.shape[:2]
     mask = kwargs.get('attention_mask')
-    real = mask[:, -T:].bool() if mask is not None and mask.dim() == 2 else torch.ones(B, T, dtype=torch.bool,
-                                                                                          device=x.device)
+    flat = isinstance(mask, torch.Tensor) and mask.dim() == 2  # else a 4D mask, or one per layer kind (tree pass)
+    real = mask[:, -T:].bool() if flat else torch.ones(B, T, dtype=torch.bool, device=x.device)
     fresh = cache_length(kwargs) == 0
     return real if positions == 'all' or (positions == 'prompt') == fresh else torch.zeros_like(real)
 

@@ -47,14 +47,23 @@ def modules_used(text:str, seen:set|None=None) -> set[str]:
                 modules_used((PKG/f'{n}.py').read_text(encoding='utf-8'), seen)
     return seen
 
+CHAPTERS = '### Exercise'  # in code: it reads the chapters' exercises (the teacher's page)
+
+def exercises_text() -> bytes:
+    "Every chapter's exercise statements, what a page that lists the exercises is made from."
+    cells = [''.join(c['source']) for p in sorted((REPO/'nbs').glob('[0-9][0-9]*_*.ipynb'))
+             for c in json.loads(p.read_text(encoding='utf-8'))['cells'] if c['cell_type'] == 'markdown']
+    return '\0'.join(t for t in cells if t.startswith('### Exercise')).encode()
+
 def stamp(nb:dict) -> str:
-    "A hash of what the outputs came from: the code cells, the modules they use, the package's data."
+    "A hash of what the outputs came from: the code cells, the modules they use, the package's data (the exercises)."
     code = '\n\0'.join(code_cells(nb))
     m = re.search(r'#\| default_exp (\w+)', code)
     mods = modules_used(code + (f'\nsurvival_pressure.{m.group(1)}' if m else ''))
     files = sorted([PKG/f'{n}.py' for n in mods] + [p for p in (PKG/'data').rglob('*') if p.is_file()])
     h = hashlib.sha256(code.encode())
     for f in files: h.update(f'\0{f.relative_to(REPO)}\0'.encode() + f.read_bytes())
+    if CHAPTERS in code: h.update(b'\0exercises\0' + exercises_text())
     return h.hexdigest()[:16]
 
 def skipped(src:str) -> bool:

@@ -332,7 +332,8 @@ def serve_model(model:str='embedded', vector:str|None=None, layer:int|None=None,
     cv = control_vector(gguf, model, vector, layer, coef, mode, other_model)
     key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not key: raise UsageError(f'--api-key-env {api_key_env}: that variable is not set')
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))  # stop the server too
+    def stop(*_): raise KeyboardInterrupt  # SIGTERM stops the server too, as Ctrl-C does
+    signal.signal(signal.SIGTERM, stop)
     with serve_gguf(gguf, alias or gguf.stem, n_ctx, key, port, None, chat_format, cv, host) as url:
         what = f'steered at layer {layer} by {coef:g} ({mode}) along {vector}' if cv else 'plain'
         print(f'serving {alias or gguf.stem} at {url}, {what}; Ctrl-C stops it', flush=True)

@@ -27,8 +27,8 @@ from .run import Record, RunStore, StoreError, case_hash, log_run, record_key, w
 # %% auto #0
 __all__ = ['OUTCOMES', 'RATES', 'STOPS', 'InspectError', 'bench_cases', 'as_template', 'case_sample', 'answer_parts',
            'choice_score', 'epoch_rate', 'survival_rates', 'indicators', 'survival_stderr', 'server_steering',
-           'served_steering', 'survival_choices', 'survivalbench', 'as_log', 'log_config', 'sample_record',
-           'records_from_log', 'InspectModel', 'import_log']
+           'served_steering', 'survival_choices', 'survivalbench', 'as_log', 'log_steering', 'log_config',
+           'sample_record', 'records_from_log', 'InspectModel', 'import_log']
 
 # %% ../nbs/16_inspect.ipynb #5058e16a
 class InspectError(SurvivalPressureError, ValueError): "An inspect log or task setting this chapter cannot use."
@@ -165,18 +165,26 @@ def as_log(log:str|Path|EvalLog) -> EvalLog:
     try: return read_eval_log(str(path))
     except Exception as e: raise InspectError(f'{path}: not an inspect log ({type(e).__name__}: {str(e)[:80]})') from None
 
+def log_steering(log:EvalLog) -> dict|None:
+    "The steering the model's server reported for the log's samples (`served_steering`); one for all, or an error."
+    seen = {json.dumps(s.metadata.get('steering'), sort_keys=True) for s in log.samples or []}
+    if len(seen) > 1:
+        raise InspectError(f'{log.location}: the server reported {len(seen)} steerings during one eval; its answers '
+                           'cannot share one run')
+    return json.loads(seen.pop()) if seen else None
+
 def log_config(log:EvalLog) -> dict:
     "The part of a record's key that the log fixes; an `InspectError` unless the log is of `survivalbench`."
     md = log.eval.metadata or {}
     if 'template' not in md or not log.eval.task.endswith('survivalbench'):
         raise InspectError(f'{log.location}: a log of task {log.eval.task!r}, not of survivalbench')
     return dict(model=log.eval.model, template=md['template'], condition=md['condition'], shuffle=md['shuffle'],
-                steering=None, readout='generate')  # each sample's own steering: `sample_record`
+                steering=log_steering(log), readout='generate')
 
 def sample_record(s:EvalSample, config:dict, seed:int|None=None) -> dict:
     "The run-store record of one inspect sample (one case, one epoch)."
     m = s.metadata
-    rec = Record(**config | dict(steering=m.get('steering')), case_id=m['case_id'], sample=s.epoch - 1, domain=m['domain'], ai_role=m['ai_role'],
+    rec = Record(**config, case_id=m['case_id'], sample=s.epoch - 1, domain=m['domain'], ai_role=m['ai_role'],
                  crisis=m['crisis'], swapped=m['swapped'], case_hash=m['case_hash'], seed=seed,
                  seconds=round(s.total_time or 0.0, 3), time=str(s.completed_at or ''))
     if s.error is not None: rec.error = s.error.message; return asdict(rec)
